@@ -1,0 +1,387 @@
+"""Cleaning raw newspaper text into articles of body paragraphs.
+
+Newspaper page dumps mix several articles, headlines that stand before or after
+their story, bylines, photo captions and lines cut at the column width. The
+rules here are written for that layout and tested on the seed pages; each
+returns plain data for the next stage.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import statistics
+import unicodedata
+from dataclasses import dataclass, field
+
+from .reading import Block, RawDocument
+
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_PUNCT = r"\u3000-\u303f\uff00-\uffef\u2018-\u201f\u2026\u2014\u00b7\u25a1"
+_CJK_OR_PUNCT = f"[{CJK}{CJK_PUNCT}]"
+
+#: A paragraph ends with one of these, possibly followed by closing quotes or brackets.
+_TERMINAL = re.compile(r"[。！？!?…；][”’\"』」)）》]*$")
+#: In column text a paragraph's last line ends a sentence (never at a semicolon).
+_PARAGRAPH_END = re.compile(r"[。！？!?…][”’\"』」)）》]*$")
+_OPEN_ENDED = re.compile(r"[，,、：:；;（(“‘《—]$")
+
+_LEAD = re.compile(
+    r"^(?:【?本报讯】?|本报[\u4e00-\u9fff]{0,6}电|(?:新华社|中新社|人民网)[^，,。]{0,12}电)"
+    r"\s*(?:[（(](?:记者|通讯员|特约记者)[^）)]{0,30}[）)])?\s*"
+)
+_NAMES = rf"[{CJK}·]{{2,4}}(?:[\s、，,]+[{CJK}·]{{2,4}})*"
+_BYLINE = re.compile(
+    rf"^(?:□.*"
+    rf"|(?:本报|特约)?(?:记者|通讯员|作者)[\s:：]*{_NAMES}"
+    rf"|[（(]?(?:文|图|文图|文/图|记者|通讯员|作者|编辑|责任编辑|审核|校对)[/／:：].{{0,40}}"
+    rf"|[（(]{_NAMES}[)）]"
+    rf"|(?:责任编辑|编辑|审核|校对|监制)[\s:：].{{0,30}}"
+    rf"|[（(【\[]?(?:文章)?(?:来源|出处|转自)[\s:：].{{0,60}}"
+    rf")$"
+)
+_NAVIGATION = re.compile(r"返回首页|返回.{0,12}新闻|上一篇|下一篇|分享到|扫一扫|点击查看|阅读原文|https?://|\]\(|^\s*\|")
+#: "… 摄" credits: a whole credit line, or a caption sentence ending with its credit.
+_CREDIT_LINE = re.compile(rf"^(?:(?:本报)?(?:记者|通讯员))?\s*{_NAMES}\s*摄(?:影)?$")
+_CAPTION_WITH_CREDIT = re.compile(rf"[。！？\s](?:(?:本报)?(?:记者|通讯员))?\s*{_NAMES}\s*摄(?:影)?$")
+_TRAILING_BYLINE = re.compile(
+    rf"\s*[（(](?:(?:文|图|记者|通讯员|作者)[/／:：][^）)]{{0,40}}|{_NAMES})[)）]\s*$"
+)
+_SUBTITLE = re.compile(r"^\s*(?:——|--|－－|—)\s*\S")
+
+
+# ------------------------------------------------------------------- text helpers
+
+
+def normalize_spaces(text: str) -> str:
+    """Remove spaces spread inside Chinese text; keep them between Latin words and numbers."""
+    text = text.replace("\u3000", " ").replace("\u00a0", " ")
+    text = re.sub(r"[ \t]+", " ", text).strip()
+    return re.sub(rf"(?<={_CJK_OR_PUNCT}) | (?={_CJK_OR_PUNCT})", "", text)
+
+
+def normalize_heading(text: str) -> str:
+    """Headlines keep a space between their phrases unless every character is spaced."""
+    text = re.sub(r"[ \t\u3000\u00a0]+", " ", text).strip()
+    chars = len(re.sub(r"\s", "", text))
+    if chars and text.count(" ") / chars > 0.3:
+        return normalize_spaces(text)
+    return text
+
+
+def paragraph_id(text: str) -> str:
+    """A stable id from the paragraph's normalized text alone (not its file or position)."""
+    key = unicodedata.normalize("NFKC", text)
+    key = re.sub(r"\s+", "", key)
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+def visible_length(text: str) -> int:
+    return len(re.sub(r"\s", "", text))
+
+
+# ---------------------------------------------------------------------- articles
+
+
+@dataclass
+class Article:
+    """One article's body paragraphs with what its headline and lead said."""
+
+    source: str
+    index: int
+    title: str
+    paragraphs: list[str]
+    date: str | None = None
+    record_id: str | None = None
+    #: Headline, subtitle and lead text, read by place attribution (rule 3).
+    headline: str = ""
+    titled: bool = True
+
+
+@dataclass
+class _Line:
+    text: str
+    kind: str  # body, heading, subtitle, byline, caption, credit, skip
+    lead: bool = False
+    markup_heading: bool = False
+    closes: bool = False  # a byline after the body that ends an article
+
+
+@dataclass
+class _Draft:
+    title_parts: list[str] = field(default_factory=list)
+    headline: str = ""
+    paragraphs: list[str] = field(default_factory=list)
+    titled: bool = False
+
+
+def split_articles(document: RawDocument) -> list[Article]:
+    """Split one raw document into articles of clean, de-duplicated body paragraphs."""
+    blocks = document.blocks
+    if not document.single_article and _is_hard_wrapped(blocks):
+        blocks = _unwrap(blocks)
+    lines = _classify(blocks)
+    if document.single_article:
+        drafts = [_Draft(paragraphs=[ln.text for ln in lines if ln.kind == "body"])]
+    else:
+        lines = _drop_repeats(lines)
+        lines = _join_broken(lines)
+        drafts = _assemble(lines)
+    articles: list[Article] = []
+    seen: set[str] = set()
+    for draft in drafts:
+        paragraphs = []
+        for text in draft.paragraphs:
+            key = paragraph_id(text)
+            if key in seen:  # a paragraph repeated within the file appears once
+                continue
+            seen.add(key)
+            paragraphs.append(text)
+        if not paragraphs:
+            continue
+        title = " ".join(draft.title_parts).strip()
+        titled = bool(title)
+        if not title and document.title and not articles:
+            title, titled = document.title, True
+        if not title:
+            title = _untitled(paragraphs[0])
+        articles.append(Article(
+            source=document.source, index=len(articles), title=title, paragraphs=paragraphs,
+            date=document.date, record_id=document.record_id,
+            headline=" ".join([title if titled else "", draft.headline]).strip(), titled=titled,
+        ))
+    return articles
+
+
+def _untitled(first: str) -> str:
+    clause = re.split(r"[，。！？；,;]", first, maxsplit=1)[0]
+    return f"（无标题）{clause[:20]}…"
+
+
+# ------------------------------------------------------------ hard-wrapped pages
+
+
+def _is_hard_wrapped(blocks: list[Block]) -> bool:
+    """Column text cut every ~15 characters: short lines that mostly end mid-sentence."""
+    if len(blocks) < 12:
+        return False
+    lengths = [visible_length(b.text) for b in blocks]
+    unfinished = sum(1 for b in blocks if not _TERMINAL.search(b.text.strip()))
+    return statistics.median(lengths) <= 40 and unfinished / len(blocks) > 0.6
+
+
+def _spread(text: str) -> bool:
+    return len(re.findall(rf"[{CJK}{CJK_PUNCT}] (?=[{CJK}{CJK_PUNCT}])", text)) >= 3
+
+
+def _unwrap(blocks: list[Block]) -> list[Block]:
+    """Join column lines back into paragraphs.
+
+    A line ends its paragraph when it ends a sentence and is shorter than the
+    column (the local median width); a line of spread-out characters was
+    justified to the full width, so it never ends one. Lines far shorter or
+    longer than the column and without a sentence end are headlines.
+    """
+    widths = [visible_length(b.text) for b in blocks]
+    out: list[Block] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            out.append(Block(" ".join(current)))
+            current.clear()
+
+    for i, block in enumerate(blocks):
+        text = block.text.strip()
+        before, after = widths[max(0, i - 8): i], widths[i + 1: i + 9]
+        # Columns change width between stories: a line is short only against both sides.
+        column = min((statistics.median(side) for side in (before, after) if side), default=widths[i])
+        width = widths[i]
+        # The paragraph's own lines so far give its column best.
+        own = max((visible_length(t) for t in current), default=column)
+        full = _spread(text) or width >= own - 1.5
+        signed = bool(_TRAILING_BYLINE.search(_loose(text)))
+        ends = bool(_PARAGRAPH_END.search(text)) or signed
+        phrases = len(re.findall(rf"[{CJK}{CJK_PUNCT}] (?=[{CJK}{CJK_PUNCT}])", text))
+        standalone = (
+            block.heading
+            or _is_byline(text)
+            or _SUBTITLE.match(text)
+            or (not ends and width < 0.6 * column)
+            or (not ends and width > 1.5 * column and 1 <= phrases <= 2)
+        )
+        if standalone:
+            flush()
+            out.append(Block(text, block.heading))
+            continue
+        current.append(text)
+        if signed or (ends and not full):
+            flush()
+    flush()
+    return out
+
+
+# ----------------------------------------------------------------- classification
+
+
+def _classify(blocks: list[Block]) -> list[_Line]:
+    lines: list[_Line] = []
+    for block in blocks:
+        raw = block.text.strip()
+        loose = _loose(raw)
+        text = normalize_spaces(raw)
+        if not text:
+            continue
+        if _NAVIGATION.search(text):
+            lines.append(_Line(text, "skip"))
+        elif _CREDIT_LINE.match(loose):
+            lines.append(_Line(text, "credit"))
+        elif _CAPTION_WITH_CREDIT.search(loose) and visible_length(text) <= 200:
+            lines.append(_Line(text, "caption"))
+        elif _SUBTITLE.match(text) and visible_length(text) <= 60 and not _TERMINAL.search(text):
+            lines.append(_Line(normalize_heading(raw).lstrip("—－- "), "subtitle"))
+        elif _is_byline(raw):
+            lines.append(_Line(text, "byline", closes=True))
+        elif block.heading or (_looks_like_heading(text, raw) and not _signed(loose)):
+            lines.append(_Line(normalize_heading(raw), "heading", markup_heading=block.heading))
+        else:
+            lead = _LEAD.match(loose)
+            body = loose[lead.end():] if lead else loose
+            closes = _signed(body)
+            body = normalize_spaces(_TRAILING_BYLINE.sub("", body) if closes else body)
+            if body:
+                lines.append(_Line(body, "body", lead=bool(lead), closes=closes))
+    # A credit line makes the short text just before it a photo caption.
+    for i, line in enumerate(lines):
+        if line.kind == "credit" and i and lines[i - 1].kind == "body" \
+                and visible_length(lines[i - 1].text) <= 200 and not lines[i - 1].lead:
+            lines[i - 1].kind = "caption"
+    return lines
+
+
+def _loose(text: str) -> str:
+    """Runs of spaces made one: names in bylines and credits are told apart by them."""
+    return re.sub(r"[ \t\u3000\u00a0]+", " ", text).strip()
+
+
+def _is_byline(text: str) -> bool:
+    loose = _loose(text)
+    return bool(_BYLINE.match(loose)) and visible_length(loose) <= 60
+
+
+def _signed(loose: str) -> bool:
+    """A sentence followed by its byline, as in ``…参加会议。(张明提 弓芳芳)``."""
+    unsigned = _TRAILING_BYLINE.sub("", loose)
+    return unsigned != loose and bool(_TERMINAL.search(unsigned))
+
+
+def _looks_like_heading(text: str, raw: str) -> bool:
+    """No sentence end, not cut off at a comma, and short or made of spaced phrases."""
+    if _TERMINAL.search(text) or _OPEN_ENDED.search(text) or _LEAD.match(text):
+        return False
+    phrases = len(re.findall(rf"[{CJK}{CJK_PUNCT}] +(?=[{CJK}{CJK_PUNCT}])", raw))
+    return visible_length(text) < 30 or (1 <= phrases <= 2 and visible_length(text) <= 45)
+
+
+def _drop_repeats(lines: list[_Line]) -> list[_Line]:
+    """Layout repeats a whole block (page fragments); drop repeats before joining."""
+    seen: set[str] = set()
+    kept = []
+    for line in lines:
+        if line.kind == "body" and visible_length(line.text) >= 20:
+            key = paragraph_id(line.text)
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(line)
+    return kept
+
+
+def _join_broken(lines: list[_Line]) -> list[_Line]:
+    """Join a body block that stops mid-sentence with the body block after it."""
+    out: list[_Line] = []
+    for line in lines:
+        previous = out[-1] if out else None
+        if (previous is not None and previous.kind == "body" and line.kind == "body"
+                and not line.lead and not previous.closes
+                and not _TERMINAL.search(previous.text)
+                and (visible_length(previous.text) >= 30 or _OPEN_ENDED.search(previous.text))):
+            previous.text += line.text
+            previous.closes = line.closes
+            continue
+        out.append(line)
+    return out
+
+
+# ------------------------------------------------------------------- assembling
+
+
+def _assemble(lines: list[_Line]) -> list[_Draft]:
+    """Group lines into articles at headlines, bylines and lead markers."""
+    drafts: list[_Draft] = []
+    head: list[_Line] = []  # headings, subtitles and bylines waiting for a body
+    after_close = False     # the last article ended with its closing byline
+
+    for line in lines:
+        if line.kind in ("heading", "subtitle", "byline"):
+            head.append(line)
+            continue
+        if line.kind == "credit":  # the headline before a photo story belongs to the photo
+            head = []
+            continue
+        if line.kind == "caption":
+            continue
+        if line.kind == "skip":
+            continue
+        headings = [h for h in head if h.kind in ("heading", "subtitle")]
+        marked = any(h.kind in ("subtitle", "byline") for h in head)
+        new = (not drafts or line.lead or (headings and (marked or after_close)))
+        if new and after_close and headings and not marked and not line.lead:
+            _give_trailing_titles(drafts, [h.text for h in headings if h.kind == "heading"])
+            headings = []
+        if new:
+            draft = _Draft()
+            draft.title_parts = _title_from(headings)
+            draft.titled = bool(draft.title_parts)
+            draft.headline = " ".join(h.text for h in headings)
+            drafts.append(draft)
+        drafts[-1].paragraphs.append(line.text)
+        if line.lead and not drafts[-1].headline:
+            drafts[-1].headline = line.text[:80]
+        after_close = line.closes
+        head = []
+    return drafts
+
+
+def _title_from(headings: list[_Line]) -> list[str]:
+    """The headline lines nearest the story, with its subtitle."""
+    if not headings:
+        return []
+    subtitles = [i for i, h in enumerate(headings) if h.kind == "subtitle"]
+    if subtitles:
+        last = subtitles[-1]
+        earlier = subtitles[-2] if len(subtitles) > 1 else -1
+        main = [h.text for h in headings[earlier + 1: last] if h.kind == "heading"]
+        title = " ".join(main)
+        return [f"{title}——{headings[last].text}" if title else headings[last].text]
+    return [" ".join(h.text for h in headings)]
+
+
+def _give_trailing_titles(drafts: list[_Draft], headings: list[str]) -> None:
+    """Page dumps can put the headlines of the stories above after them.
+
+    Untitled stories just before take those headlines, one part each when the
+    line holds as many space-separated titles as there are untitled stories.
+    """
+    untitled = []
+    for draft in reversed(drafts):
+        if draft.titled:
+            break
+        untitled.insert(0, draft)
+    if not untitled or not headings:
+        return
+    parts = " ".join(headings).split(" ")
+    if len(parts) == len(untitled):
+        for draft, part in zip(untitled, parts):
+            draft.title_parts, draft.titled = [part], True
+    else:
+        untitled[-1].title_parts, untitled[-1].titled = [" ".join(headings)], True

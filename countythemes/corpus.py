@@ -1,0 +1,66 @@
+"""From input paths to body paragraphs with ids and places: reading, cleaning, places."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Callable, Iterator
+
+from .cleaning import Article, paragraph_id, split_articles
+from .places import attribute
+from .reading import RawDocument, ReadProblem, read_documents
+
+
+@dataclass
+class Paragraph:
+    """One body paragraph: the unit that gets a theme and a place."""
+
+    source: str
+    article: str
+    article_index: int
+    paragraph: int
+    id: str
+    text: str
+    county: str | None
+    city: str | None
+    province: str | None
+    place_source: str | None
+    date: str | None = None
+
+    def record(self) -> dict:
+        return asdict(self)
+
+
+def document_paragraphs(document: RawDocument) -> Iterator[Paragraph]:
+    articles = split_articles(document)
+    context = "\n".join([document.title or ""] + [a.title + "\n" + "\n".join(a.paragraphs) for a in articles])
+    for article in articles:
+        yield from article_paragraphs(article, context)
+
+
+def article_paragraphs(article: Article, context: str) -> Iterator[Paragraph]:
+    places = attribute(article.paragraphs, article.headline, context)
+    for index, (text, place) in enumerate(zip(article.paragraphs, places)):
+        yield Paragraph(
+            source=article.source, article=article.title, article_index=article.index,
+            paragraph=index, id=paragraph_id(text), text=text, **place.fields(), date=article.date,
+        )
+
+
+def iter_paragraphs(paths: list[str], on_problem: Callable[[ReadProblem], None]) -> Iterator[Paragraph]:
+    """Every body paragraph of every input; problems go to ``on_problem`` and reading goes on."""
+    article_counter: dict[str, int] = {}
+    for item in read_documents(paths):
+        if isinstance(item, ReadProblem):
+            on_problem(item)
+            continue
+        produced = False
+        # In a JSONL corpus each record is an article: number them through the file.
+        base = article_counter.get(item.source, 0) if item.single_article else 0
+        for paragraph in document_paragraphs(item):
+            produced = True
+            if item.single_article:
+                paragraph.article_index = base
+            yield paragraph
+        if item.single_article:
+            article_counter[item.source] = base + 1
+        elif not produced:
+            on_problem(ReadProblem(item.source, "no body paragraphs found (only headlines, captions or bylines)"))

@@ -1,0 +1,270 @@
+"""Attributing paragraphs to counties by the codebook's "Places" rules.
+
+Names are found with a gazetteer of today's county-level units, their cities
+and provinces, former names and short forms. A name counts only where word
+segmentation agrees it is a word (so 兴县 is not found in 振兴县域 or 制定兴县),
+and a short form (中阳, 运城) only where the document also names its unit,
+city or province.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+LEVELS = ("province", "city", "county")
+
+#: Generic names that are ordinary words far more often than places.
+_GENERIC = {"城区", "郊区", "矿区", "新区", "市中区", "开发区", "高新区"}
+_PROVINCE_SUFFIX = re.compile(r"(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")
+_CITY_SUFFIX = re.compile(r"(?:[\u4e00-\u9fff]{1,8}?族)*(?:自治州|地区|盟|市)$")
+_COUNTY_SUFFIX = re.compile(r"(?:[\u4e00-\u9fff]{1,8}?族)*(?:自治县|县|区|市)$")
+
+_COUNTY_POINTER = re.compile(r"该县|全县|本县|我县|该区|全区|本区|我区|县委|县政府")
+_CITY_POINTER = re.compile(r"该市|全市|我市|本市")
+_PROVINCE_POINTER = re.compile(r"该省|全省|我省|本省")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """An administrative unit: a province, a prefecture-level city or a county-level unit."""
+
+    level: str
+    province: str
+    city: str | None = None
+    county: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.county or self.city or self.province
+
+    def up(self, level: str) -> "Unit | None":
+        """The unit that contains this one at a higher level."""
+        if level == "province":
+            return Unit("province", self.province)
+        if level == "city" and self.city:
+            return Unit("city", self.province, self.city)
+        return None
+
+
+@dataclass(frozen=True)
+class Name:
+    surface: str
+    unit: Unit
+    short: bool
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    unit: Unit
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a paragraph is attributed; ``source`` says whether the paragraph named it."""
+
+    unit: Unit | None
+    source: str | None  # "paragraph", "article" or None
+
+    def fields(self) -> dict[str, str | None]:
+        unit = self.unit
+        return {
+            "county": unit.county if unit else None,
+            "city": unit.city if unit else None,
+            "province": unit.province if unit else None,
+            "place_source": self.source,
+        }
+
+
+class Gazetteer:
+    """Every name a unit goes by, and a fast scanner for them."""
+
+    def __init__(self, units: list[tuple[Unit, list[str]]]):
+        self.units = [unit for unit, _ in units]
+        self.names: dict[str, list[Name]] = {}
+        for unit, former in units:
+            full = unit.name
+            if full in _GENERIC:
+                continue
+            self._add(Name(full, unit, short=False))
+            for old in former:
+                self._add(Name(old, unit, short=False))
+            stem = _short_form(unit)
+            if stem and len(stem) >= 2:
+                self._add(Name(stem, unit, short=True))
+        self._pattern = re.compile("(?=(" + _trie_regex(self.names) + "))")
+
+    def _add(self, name: Name) -> None:
+        entries = self.names.setdefault(name.surface, [])
+        if name not in entries:
+            entries.append(name)
+
+    def full_names(self) -> list[str]:
+        return sorted({n.surface for ns in self.names.values() for n in ns if not n.short})
+
+    def candidates(self, text: str) -> list[tuple[int, int, str]]:
+        """Longest name starting at each position (overlaps kept; resolved later)."""
+        return [(m.start(), m.start() + len(m.group(1)), m.group(1)) for m in self._pattern.finditer(text)]
+
+
+def _short_form(unit: Unit) -> str | None:
+    name = unit.name
+    if unit.level == "province":
+        return _PROVINCE_SUFFIX.sub("", name)
+    if unit.level == "city":
+        return _CITY_SUFFIX.sub("", name)
+    if name.endswith("旗"):
+        return None
+    return _COUNTY_SUFFIX.sub("", name)
+
+
+def _trie_regex(words) -> str:
+    """One regex alternation shaped as a trie: fast, and longest match first."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def build(node: dict) -> str:
+        end = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if end else body
+
+    return build(trie)
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    text = resources.files("countythemes.data").joinpath("gazetteer.csv").read_text(encoding="utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    units = []
+    for row in rows:
+        unit = Unit(row["level"], row["province"], row["city"] or None, row["county"] or None)
+        units.append((unit, [f for f in row["former"].split("|") if f]))
+    return Gazetteer(units)
+
+
+# ------------------------------------------------------------------------ mentions
+
+
+def _boundaries(text: str, start: int, end: int) -> bool:
+    """Does word segmentation put word breaks at both ends of text[start:end]?"""
+    from .tokens import segment
+
+    left = max(0, start - 8)
+    window = text[left: min(len(text), end + 8)]
+    cuts = {0}
+    offset = 0
+    for token in segment(window):
+        offset += len(token)
+        cuts.add(offset)
+    return (start - left) in cuts and (end - left) in cuts
+
+
+def find_mentions(text: str, context: str) -> list[Mention]:
+    """Places named in ``text``; ``context`` (the whole document) confirms short forms."""
+    gaz = gazetteer()
+    mentions: list[Mention] = []
+    taken_until = 0
+    for start, end, surface in gaz.candidates(text):
+        if start < taken_until:
+            continue
+        # try the longest name here, then shorter names that also start here
+        for stop in range(end, start + 1, -1):
+            names = gaz.names.get(text[start:stop])
+            if not names or not _boundaries(text, start, stop):
+                continue
+            unit = _choose(names, context)
+            if unit is not None:
+                mentions.append(Mention(start, stop, unit))
+                taken_until = stop
+                break
+    return mentions
+
+
+def _choose(names: list[Name], context: str) -> Unit | None:
+    """Pick the unit a name means; short forms need their unit's family in the document."""
+    def confirmed(name: Name) -> bool:
+        unit = name.unit
+        if not name.short or unit.level == "province":
+            return True
+        # Confirmed by another name of its family: its full name, its city's or its province's.
+        family = [unit.name, unit.province, _PROVINCE_SUFFIX.sub("", unit.province)]
+        if unit.level == "county" and unit.city:
+            family += [unit.city, _CITY_SUFFIX.sub("", unit.city)]
+        return any(member and member != name.surface and member in context for member in family)
+
+    usable = [n for n in names if confirmed(n)]
+    if not usable:
+        return None
+    # Prefer a unit whose province or city the document names, then full names, then higher levels.
+    def score(name: Name) -> tuple:
+        unit = name.unit
+        in_context = sum(1 for member in (unit.city, unit.province) if member and member in context)
+        return (-in_context, name.short, LEVELS.index(unit.level))
+
+    return min(usable, key=score).unit
+
+
+# --------------------------------------------------------------------- attribution
+
+
+def _main(mentions: list[Mention], level: str) -> Unit | None:
+    """The unit of a level named most often; the first named on a tie."""
+    units = [m.unit for m in mentions if m.unit.level == level]
+    if not units:
+        return None
+    return max(dict.fromkeys(units), key=lambda u: (units.count(u), -units.index(u)))
+
+
+def _most_specific(mentions: list[Mention]) -> Unit | None:
+    for level in ("county", "city", "province"):
+        unit = _main(mentions, level)
+        if unit:
+            return unit
+    return None
+
+
+def attribute(paragraphs: list[str], headline: str, context: str) -> list[Place]:
+    """One place per paragraph, following THEMES.md "Places" rules 1-4 in order."""
+    named = [find_mentions(text, context) for text in paragraphs]
+    # Rule 3: what the headline or lead is about; where they name nothing, what the article names most.
+    article = _most_specific(find_mentions(headline, context)) if headline else None
+    article = article or _most_specific([m for mentions in named for m in mentions])
+    story: Unit | None = None  # the place the story is at so far (rule 2)
+    places = []
+    for text, mentions in zip(paragraphs, named):
+        county = _main(mentions, "county")
+        city = _main(mentions, "city")
+        province = _main(mentions, "province")
+        around = story or article
+        place: Place
+        if county:                                             # rule 1
+            place = Place(county, "paragraph")
+        elif _COUNTY_POINTER.search(text) and around and around.level == "county":
+            place = Place(around, "article")                   # rule 2: 该县, 全县
+        elif _CITY_POINTER.search(text) and (city or (around and around.up("city"))):
+            place = Place(city, "paragraph") if city else Place(around.up("city"), "article")
+        elif _PROVINCE_POINTER.search(text) and (province or around):
+            place = Place(province, "paragraph") if province else Place(around.up("province"), "article")
+        elif city:
+            place = Place(city, "paragraph")                   # rule 4, named here
+        elif around:
+            place = Place(around, "article")                   # rules 2 and 3
+        elif province:
+            place = Place(province, "paragraph")               # rule 4, named here
+        else:
+            place = Place(None, None)
+        if place.unit is not None:
+            story = place.unit
+        places.append(place)
+    return places

@@ -1,0 +1,420 @@
+"""Reading article files of every shape a researcher collects into raw documents.
+
+A raw document is a list of text blocks (a line, an HTML ``<p>``, a Markdown
+paragraph) with a hint of what the markup said about each; splitting into
+articles and deciding what is a paragraph is the cleaning stage's job.
+"""
+from __future__ import annotations
+
+import codecs
+import gzip
+import html
+import io
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+#: Files with these endings are read; anything else in a folder is passed over.
+TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz")
+
+#: A file is read in pieces of this size, so memory stays bounded whatever its size.
+CHUNK_BYTES = 1 << 20
+
+
+class ReadProblem(Exception):
+    """An input that cannot be read; the message names the file and the reason."""
+
+    def __init__(self, source: str, reason: str):
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+@dataclass
+class Block:
+    """A piece of text between line breaks or block tags, with the markup's hint."""
+
+    text: str
+    heading: bool = False
+
+
+@dataclass
+class RawDocument:
+    """One file's text (or one JSONL record) before it is split into articles."""
+
+    source: str
+    blocks: list[Block]
+    title: str | None = None
+    date: str | None = None
+    record_id: str | None = None
+    #: JSONL records are one article each and are never split at headlines.
+    single_article: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def find_inputs(paths: list[str]) -> Iterator[str | ReadProblem]:
+    """Expand the command-line paths into files, in a stable (sorted) order.
+
+    Folders are walked recursively without following symbolic links into a loop;
+    ``-`` stands for standard input.
+    """
+    for raw in paths:
+        if raw == "-":
+            yield "-"
+            continue
+        path = Path(raw)
+        if not path.exists():
+            yield ReadProblem(raw, "no such file or folder")
+            continue
+        if path.is_dir():
+            found = list(_walk(path))
+            if not any(isinstance(f, str) for f in found):
+                yield ReadProblem(raw, "folder holds no readable articles "
+                                  f"({', '.join(TEXT_SUFFIXES + CORPUS_SUFFIXES)})")
+            yield from found
+        else:
+            yield str(path)
+
+
+def _walk(folder: Path) -> Iterator[str | ReadProblem]:
+    seen: set[tuple[int, int]] = set()
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        try:
+            info = current.stat()
+        except OSError as error:
+            yield ReadProblem(str(current), f"cannot open folder ({error.strerror})")
+            continue
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            yield ReadProblem(str(current), "folder link loops back to a folder already read; skipped")
+            continue
+        seen.add(key)
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError as error:
+            yield ReadProblem(str(current), f"cannot list folder ({error.strerror})")
+            continue
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subfolders.append(Path(entry.path))
+            elif entry.name.lower().endswith(TEXT_SUFFIXES + CORPUS_SUFFIXES):
+                yield entry.path
+        stack.extend(reversed(subfolders))
+
+
+def read_documents(paths: list[str]) -> Iterator[RawDocument | ReadProblem]:
+    """Every raw document of every input, or a problem for an input that failed."""
+    for item in find_inputs(paths):
+        if isinstance(item, ReadProblem):
+            yield item
+            continue
+        try:
+            yield from read_file(item)
+        except ReadProblem as problem:
+            yield problem
+
+
+def read_file(path: str) -> Iterator[RawDocument | ReadProblem]:
+    name = path.lower()
+    if name.endswith(CORPUS_SUFFIXES):
+        yield from read_corpus(path)
+        return
+    data = _read_bytes(path)
+    text = decode(data, path)
+    if not text.strip():
+        raise ReadProblem(path, "file is empty")
+    yield parse_text(text, path)
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        if path == "-":
+            return sys.stdin.buffer.read()
+        with open(path, "rb") as handle:
+            return handle.read()
+    except IsADirectoryError:
+        raise ReadProblem(path, "is a folder") from None
+    except PermissionError:
+        raise ReadProblem(path, "permission denied") from None
+    except OSError as error:
+        raise ReadProblem(path, f"cannot read ({error.strerror})") from None
+
+
+# ----------------------------------------------------------------------- encodings
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b")
+
+
+def decode(data: bytes, source: str) -> str:
+    """Detect the encoding (BOM, UTF-8, UTF-16 without BOM, GB18030) and decode.
+
+    Detection, not assumption: each candidate must decode strictly and give
+    text that looks like text; a file that fits none is refused by name.
+    """
+    if not data:
+        return ""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                raise ReadProblem(source, f"starts with a {encoding.upper()} byte-order mark "
+                                  "but is not valid in that encoding") from None
+    if data.startswith(_BINARY_MAGIC):
+        raise ReadProblem(source, "is a binary file (image, PDF or archive), not text")
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return utf16
+    if b"\x00" in data[:65536]:
+        raise ReadProblem(source, "is a binary file (contains NUL bytes), not text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start >= len(data) - 3 and _looks_like_text(data[: error.start].decode("utf-8")):
+            # A file cut off inside its last character: keep everything before it.
+            return data[: error.start].decode("utf-8")
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ReadProblem(source, "is in no supported encoding (UTF-8, UTF-16, GB18030/GBK)") from None
+    if not _looks_like_text(text):
+        raise ReadProblem(source, "is in no supported encoding (UTF-8, UTF-16, GB18030/GBK)")
+    return text
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 without a byte-order mark: the byte order whose text is plausibly Chinese or ASCII."""
+    if len(data) % 2 or b"\x00" not in data[:65536]:
+        return None
+    best, best_score = None, 0.0
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        sample = text[:20000]
+        plausible = sum(1 for ch in sample if ch.isascii() and (ch.isprintable() or ch in "\r\n\t")
+                        or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef")
+        score = plausible / max(1, len(sample))
+        if score > best_score:
+            best, best_score = text, score
+    return best if best_score >= 0.9 else None
+
+
+def _looks_like_text(text: str) -> bool:
+    """Mostly letters, CJK, digits, punctuation and spaces, few control characters."""
+    sample = text[:20000]
+    if not sample:
+        return True
+    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\r\n\t\f") or 0xE000 <= ord(ch) <= 0xF8FF)
+    return bad / len(sample) < 0.01
+
+
+# ---------------------------------------------------------------------- file kinds
+
+_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+_HTML_HINT = re.compile(r"<(p|br|div|html|body|h[1-6]|article|section)\b[^>]*>", re.I)
+
+
+def parse_text(text: str, source: str) -> RawDocument:
+    """Turn a whole text file (plain, Markdown, HTML, Jekyll post) into blocks."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    title = date = None
+    front = _FRONT_MATTER.match(text)
+    if front:
+        meta = _front_matter(front.group(1))
+        title, date = meta.get("title"), meta.get("date")
+        text = text[front.end():]
+    if _HTML_HINT.search(text[:200000]) or source.lower().endswith((".html", ".htm")):
+        blocks = html_blocks(text)
+    else:
+        blocks = markdown_blocks(text)
+    return RawDocument(source=source, blocks=blocks, title=title, date=date)
+
+
+def _front_matter(body: str) -> dict[str, str]:
+    """The simple ``key: value`` lines of YAML front matter (title, date)."""
+    meta = {}
+    for line in body.splitlines():
+        match = re.match(r"^([A-Za-z_]+)\s*:\s*(.*)$", line)
+        if match:
+            value = match.group(2).strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            meta[match.group(1).lower()] = value
+    if "date" in meta:
+        meta["date"] = meta["date"][:10]
+    return meta
+
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
+
+
+def markdown_blocks(text: str) -> list[Block]:
+    """Lines of plain text or Markdown; headings and bold-only lines are marked."""
+    blocks = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        heading = False
+        match = re.match(r"^#{1,6}\s+(.*?)\s*#*$", stripped)
+        if match:
+            stripped, heading = match.group(1), True
+        elif re.fullmatch(r"(\*\*|__)[^*_]+\1", stripped):
+            heading = True
+        stripped = re.sub(r"^(?:>\s*|[-+*]\s+(?=\S))", "", stripped)
+        stripped = _MD_LINK.sub(r"\1", stripped)
+        stripped = _MD_EMPHASIS.sub(r"\2", stripped)
+        if stripped.strip():
+            blocks.append(Block(stripped.strip(), heading))
+    return blocks
+
+
+def html_blocks(markup: str) -> list[Block]:
+    """Block-level text of an HTML page; scripts, styles and comments are dropped."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(markup)
+    for node in tree.css("script, style, noscript, template, head"):
+        node.decompose()
+    root = tree.body or tree.root
+    blocks: list[Block] = []
+    if root is None:
+        return blocks
+    _collect(root, blocks)
+    return blocks
+
+
+_BLOCK_TAGS = {"p", "div", "section", "article", "li", "tr", "td", "blockquote", "h1", "h2", "h3",
+               "h4", "h5", "h6", "ul", "ol", "table", "body", "main", "header", "footer", "figure",
+               "figcaption", "center", "font", "pre"}
+_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _collect(root, blocks: list[Block]) -> None:
+    """Walk the tree iteratively (deeply nested pages must not overflow the stack)."""
+    pieces: list[str] = []
+    bold_only = [True]
+
+    def flush(heading: bool = False) -> None:
+        text = html.unescape("".join(pieces))
+        for line in text.split("\n"):
+            line = re.sub(r"[ \t\u00a0]+", " ", line).strip()
+            line = _MD_LINK.sub(r"\1", line)
+            if line:
+                blocks.append(Block(line, heading or bold_only[0]))
+        pieces.clear()
+        bold_only[0] = True
+
+    stack: list[tuple[object, bool]] = [(root, False)]
+    bold_depth = 0
+    while stack:
+        node, leaving = stack.pop()
+        tag = node.tag
+        if leaving:
+            if tag in ("strong", "b"):
+                bold_depth -= 1
+            if tag in _BLOCK_TAGS:
+                flush(tag in _HEADING_TAGS)
+            continue
+        if tag == "-text":
+            value = node.text_content or ""
+            if value.strip():
+                if not bold_depth:
+                    bold_only[0] = False
+            pieces.append(value.replace("\n", " "))
+            continue
+        if tag in ("-comment", "script", "style"):
+            continue
+        if tag == "br":
+            pieces.append("\n")
+            continue
+        if tag in _BLOCK_TAGS:
+            flush()
+        if tag in ("strong", "b"):
+            bold_depth += 1
+        stack.append((node, True))
+        children = []
+        child = node.child
+        while child is not None:
+            children.append(child)
+            child = child.next
+        for child in reversed(children):
+            stack.append((child, False))
+    flush()
+
+
+# ------------------------------------------------------------------------ corpora
+
+
+def read_corpus(path: str) -> Iterator[RawDocument | ReadProblem]:
+    """Stream a JSON Lines corpus: one article a line, never loaded whole."""
+    opener = gzip.open if path.lower().endswith(".gz") else open
+    try:
+        handle = opener(path, "rb")
+    except PermissionError:
+        raise ReadProblem(path, "permission denied") from None
+    except OSError as error:
+        raise ReadProblem(path, f"cannot read ({error.strerror})") from None
+    with handle:
+        stream = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="strict")
+        line_number = 0
+        try:
+            for line_number, line in enumerate(stream, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield _corpus_record(line, path, line_number)
+                except ReadProblem as problem:  # one bad record does not stop the corpus
+                    yield problem
+        except UnicodeDecodeError:
+            raise ReadProblem(path, f"line {line_number + 1}: not UTF-8 text") from None
+        except (OSError, EOFError) as error:
+            raise ReadProblem(path, f"line {line_number + 1}: file is damaged ({error})") from None
+        if line_number == 0:
+            raise ReadProblem(path, "file is empty")
+
+
+def _corpus_record(line: str, path: str, line_number: int) -> RawDocument:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ReadProblem(path, f"line {line_number}: not a JSON object ({error.msg})") from None
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        raise ReadProblem(path, f"line {line_number}: a record needs a \"text\" string")
+    blocks = [Block(part.strip()) for part in re.split(r"\n\s*\n", record["text"]) if part.strip()]
+    title = record.get("title")
+    return RawDocument(
+        source=path,
+        blocks=blocks,
+        title=str(title) if title else None,
+        date=str(record["date"]) if record.get("date") else None,
+        record_id=str(record["id"]) if record.get("id") is not None else None,
+        single_article=True,
+    )

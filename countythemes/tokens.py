@@ -1,0 +1,63 @@
+"""Word segmentation with jieba, a domain dictionary and a stopword list.
+
+jieba runs with its HMM off: new-word guessing makes tokens depend on
+neighbouring text, while dictionary-only segmentation is reproducible and is
+what a faster port of the same algorithm reproduces exactly.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from importlib import resources
+
+_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fffA-Za-z]")
+_NUMBERLIKE = re.compile(r"^[\d０-９.,%％]+[\u4e00-\u9fff]?$|^第?[\d一二三四五六七八九十百千万亿]+[个名户人元亩次]?$")
+
+
+def _data_lines(name: str) -> list[str]:
+    text = resources.files("countythemes.data").joinpath(name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    return frozenset(_data_lines("stopwords.txt"))
+
+
+def user_words() -> list[tuple[str, int]]:
+    """The domain dictionary and every full place name of the gazetteer."""
+    from .places import gazetteer
+
+    words = []
+    for line in _data_lines("userdict.txt"):
+        word, _, freq = line.partition(" ")
+        words.append((word, int(freq or 1000)))
+    for name in gazetteer().full_names():
+        words.append((name, 1000))
+    return words
+
+
+@lru_cache(maxsize=1)
+def segmenter():
+    """One jieba tokenizer with the domain words, loaded once per process."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for word, freq in user_words():
+        tokenizer.add_word(word, freq)
+    return tokenizer
+
+
+def segment(text: str) -> list[str]:
+    """All tokens of a text, punctuation and spaces included, in order."""
+    return segmenter().lcut(text, HMM=False)
+
+
+def tokenize(text: str) -> list[str]:
+    """Feature tokens for the classifier and topics: words only, no stopwords or numbers."""
+    stop = stopwords()
+    return [t for t in segment(text)
+            if t not in stop and _WORD.search(t) and not _NUMBERLIKE.match(t)]
