@@ -1,0 +1,105 @@
+"""Model files: plain JSON only, checksummed, written atomically.
+
+Nothing in ``models/`` is ever executed or unpickled: every file is JSON, and
+the manifest holds each file's SHA-256, so a file changed after training is
+refused before it is parsed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+#: Bumped whenever the layout or meaning of the model files changes.
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+REBUILD = "rebuild it with: python train.py"
+
+
+class ModelError(Exception):
+    """A missing, damaged, tampered or incompatible model file."""
+
+
+def _dump(data) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+def write_models(target: Path, files: dict[str, object], manifest: dict) -> None:
+    """Write all files into a temporary folder beside ``target`` and swap it into place.
+
+    An interrupted run leaves the previous ``target`` whole.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)  # an ordinary folder, not mkdtemp's private one
+    try:
+        checksums = {}
+        for name, data in sorted(files.items()):
+            payload = _dump(data)
+            (staging / name).write_bytes(payload)
+            checksums[name] = hashlib.sha256(payload).hexdigest()
+        manifest = dict(manifest, format_version=FORMAT_VERSION, files=checksums)
+        (staging / MANIFEST).write_bytes(_dump(manifest))
+        _swap(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap(staging: Path, target: Path) -> None:
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    os.rmdir(retired)
+    os.replace(target, retired)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        os.replace(retired, target)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def read_manifest(folder: Path) -> dict:
+    path = Path(folder) / MANIFEST
+    try:
+        manifest = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise ModelError(f"{path}: no trained model here; {REBUILD}") from None
+    except (OSError, ValueError) as error:
+        raise ModelError(f"{path}: damaged ({error}); {REBUILD}") from None
+    version = manifest.get("format_version") if isinstance(manifest, dict) else None
+    if version != FORMAT_VERSION:
+        raise ModelError(f"{path}: written in model format {version}, this tool reads format "
+                         f"{FORMAT_VERSION}; {REBUILD}")
+    return manifest
+
+
+def read_model_file(folder: Path, name: str) -> dict:
+    """One model file, after checking it against the manifest's checksum."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    expected = manifest.get("files", {}).get(name)
+    path = folder / name
+    if expected is None:
+        raise ModelError(f"{path}: not listed in {MANIFEST}; {REBUILD}")
+    try:
+        payload = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelError(f"{path}: missing; {REBUILD}") from None
+    except OSError as error:
+        raise ModelError(f"{path}: cannot read ({error.strerror}); {REBUILD}") from None
+    if hashlib.sha256(payload).hexdigest() != expected:
+        raise ModelError(f"{path}: changed since training (checksum does not match {MANIFEST}); "
+                         f"refusing to use it; {REBUILD}")
+    try:
+        return json.loads(payload)
+    except ValueError as error:
+        raise ModelError(f"{path}: damaged ({error}); {REBUILD}") from None
