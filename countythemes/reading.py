@@ -14,16 +14,13 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 #: Files with these endings are read; anything else in a folder is passed over.
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz")
-
-#: A file is read in pieces of this size, so memory stays bounded whatever its size.
-CHUNK_BYTES = 1 << 20
 
 
 class ReadProblem(Exception):
@@ -54,7 +51,6 @@ class RawDocument:
     record_id: str | None = None
     #: JSONL records are one article each and are never split at headlines.
     single_article: bool = False
-    warnings: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- files
