@@ -64,10 +64,6 @@ def calibration_folds(labels) -> int:
     return max(2, min(3, smallest))
 
 
-#: How much the typical-word counts weigh beside the l2-normalized TF-IDF vector.
-WORD_WEIGHT = 1.0
-
-
 def build_pipeline(seed: int, themes: list[Theme], folds: int = 3, C: float = 10.0):
     """TF-IDF (sublinear tf, l2) plus the codebook's typical-word counts, then logistic
     regression with per-class sigmoid calibration."""
@@ -81,7 +77,7 @@ def build_pipeline(seed: int, themes: list[Theme], folds: int = 3, C: float = 10
             ("tfidf", TfidfVectorizer(tokenizer=paragraph_tokens, lowercase=False, token_pattern=None,
                                       sublinear_tf=True, norm="l2")),
             ("typical_words", TypicalWordCounts(tuple(t.words for t in themes))),
-        ], transformer_weights={"tfidf": 1.0, "typical_words": WORD_WEIGHT})),
+        ])),
         ("model", CalibratedClassifierCV(
             LogisticRegression(C=C, class_weight="balanced", max_iter=5000, random_state=seed),
             method="sigmoid", cv=folds, ensemble=False)),
@@ -116,8 +112,13 @@ class TypicalWordCounts:
         return sparse.csr_matrix(np.asarray(rows, dtype=np.float64).reshape(len(rows), len(self.words)))
 
 
+def typical_word_counts(text: str, words) -> list[int]:
+    """Occurrences of each theme's typical words in the raw text."""
+    return [sum(text.count(w) for w in theme) for theme in words]
+
+
 def typical_word_features(text: str, words: tuple[tuple[str, ...], ...]) -> np.ndarray:
-    return np.log1p(np.array([sum(text.count(w) for w in theme) for theme in words], dtype=np.float64))
+    return np.log1p(np.array(typical_word_counts(text, words), dtype=np.float64))
 
 
 class TypicalWordsClassifier:
@@ -133,7 +134,7 @@ class TypicalWordsClassifier:
     def predict(self, texts):
         predictions = []
         for text in texts:
-            counts = [sum(text.count(w) for w in theme.words) for theme in self.themes]
+            counts = typical_word_counts(text, (theme.words for theme in self.themes))
             best = int(np.argmax(counts))
             predictions.append(self.themes[best].key if counts[best] > 0 else "other")
         return np.array(predictions)
