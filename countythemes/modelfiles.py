@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 #: Bumped whenever the layout or meaning of the model files changes.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 REBUILD = "rebuild it with: python train.py"
 

@@ -1,4 +1,5 @@
-"""Training the theme classifier: labels, grouped cross-validation, baselines, model files."""
+"""Training the theme classifier: labels, the scikit-learn Pipeline, grouped cross-validation,
+baselines, and the export to plain numbers. Only ``train.py`` imports this (and scikit-learn)."""
 from __future__ import annotations
 
 import csv
@@ -9,9 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
 
-from .classifier import (Theme, TypicalWordsClassifier, build_pipeline, calibration_folds,
-                         export_pipeline, uncertainty_threshold)
+from .classifier import Theme, paragraph_tokens, typical_word_counts, typical_word_features
 from .corpus import Paragraph
 
 LABEL_COLUMNS = ["id", "theme", "secondary", "note", "excerpt"]
@@ -70,6 +76,157 @@ def read_labels(paths: list[str], known_ids: set[str], keys: list[str]) -> dict[
                 raise LabelError(f"{where}: {kind} label for id {key}, first given at {earlier.where}")
             labels[key] = Label(key, theme, secondary, where)
     return labels
+
+
+def calibration_folds(labels) -> int:
+    """Three folds for fitting the calibration, fewer where a theme has fewer examples."""
+    smallest = min(list(labels).count(k) for k in set(labels))
+    return max(2, min(3, smallest))
+
+
+def build_pipeline(seed: int, themes: list[Theme], folds: int = 3, C: float = 10.0, prior_weight: float = 2.0):
+    """TF-IDF (sublinear tf, l2) and the codebook's typical-word counts, into a logistic
+    regression that takes the counts as a fixed prior, then temperature scaling.
+
+    Temperature scaling (one inverse temperature for the softmax over all six
+    classes, fitted on inner cross-validation) gives calibrated probabilities
+    without changing which theme ranks first; per-class sigmoids did change it
+    and cost 0.09 macro-F1 on the seeds.
+
+    The count columns follow the sorted theme keys, the order of the classes."""
+    ordered = sorted(themes, key=lambda t: t.key)
+    return Pipeline([
+        ("features", FeatureUnion([
+            ("tfidf", TfidfVectorizer(tokenizer=paragraph_tokens, lowercase=False, token_pattern=None,
+                                      sublinear_tf=True, norm="l2")),
+            ("typical_words", TypicalWordCounts(tuple(t.words for t in ordered))),
+        ])),
+        ("model", CalibratedClassifierCV(CodebookPriorLogit(C=C, prior_weight=prior_weight, seed=seed),
+                                         method="temperature", cv=folds, ensemble=False)),
+    ])
+
+
+class CodebookPriorLogit(ClassifierMixin, BaseEstimator):
+    """Logistic regression on TF-IDF whose decision adds a fixed codebook prior.
+
+    With about a hundred labels a linear model cannot learn from scratch what
+    the codebook already says; so each class's score is the regression's
+    score plus ``prior_weight`` times log(1 + that theme's typical-word count).
+    The counts are the last feature columns, one per class in class order.
+    The regression learns only what the codebook's words miss. On the seeds'
+    grouped CV a weight of 2 beats both the plain regression and counting the
+    words alone (see the README).
+    """
+
+    def __init__(self, C: float = 10.0, prior_weight: float = 2.0, seed: int = 0):
+        self.C = C
+        self.prior_weight = prior_weight
+        self.seed = seed
+
+    def _split(self, features, n_classes: int):
+        features = sparse.csr_matrix(features)
+        width = features.shape[1] - n_classes
+        return features[:, :width], features[:, width:].toarray()
+
+    def fit(self, features, labels):
+        self.classes_ = np.unique(labels)
+        words, _ = self._split(features, len(self.classes_))
+        self.regression_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=5000,
+                                              random_state=self.seed).fit(words, labels)
+        return self
+
+    def decision_function(self, features) -> np.ndarray:
+        words, counts = self._split(features, len(self.classes_))
+        return self.regression_.decision_function(words) + self.prior_weight * counts
+
+    def predict(self, features) -> np.ndarray:
+        return self.classes_[self.decision_function(features).argmax(axis=1)]
+
+    def coefficients(self) -> tuple[np.ndarray, np.ndarray]:
+        """Weights over all feature columns (the prior as a fixed diagonal block) and intercepts."""
+        prior = self.prior_weight * np.eye(len(self.classes_))
+        return np.hstack([self.regression_.coef_, prior]), self.regression_.intercept_
+
+
+class TypicalWordCounts(TransformerMixin, BaseEstimator):
+    """Features from the codebook: log(1 + occurrences of each theme's typical words).
+
+    A scikit-learn transformer; with few labels these carry the codebook's
+    knowledge that TF-IDF weights alone cannot learn (as keyATM seeds topics).
+    """
+
+    def __init__(self, words: tuple[tuple[str, ...], ...] = ()):
+        self.words = words
+
+    def fit(self, texts, labels=None):
+        self.n_features_ = len(self.words)
+        return self
+
+    def transform(self, texts):
+        rows = [typical_word_features(text, self.words) for text in texts]
+        return sparse.csr_matrix(np.asarray(rows, dtype=np.float64).reshape(len(rows), len(self.words)))
+
+
+
+class TypicalWordsClassifier:
+    """Baseline: the theme whose codebook typical words occur most often; ``other`` if none."""
+
+    def __init__(self, themes: list[Theme]):
+        self.themes = themes
+
+    def fit(self, texts, labels):
+        self.classes_ = np.array(sorted({t.key for t in self.themes}))
+        return self
+
+    def predict(self, texts):
+        predictions = []
+        for text in texts:
+            counts = typical_word_counts(text, (theme.words for theme in self.themes))
+            best = int(np.argmax(counts))
+            predictions.append(self.themes[best].key if counts[best] > 0 else "other")
+        return np.array(predictions)
+
+
+def uncertainty_threshold(confidence: np.ndarray, correct: np.ndarray) -> float:
+    """The confidence below which a paragraph is flagged ``uncertain``.
+
+    The flag is there to send a reader to the answers most likely wrong, so it
+    is chosen on out-of-fold predictions as the best detector of wrong answers:
+    the threshold with the highest F1 of (flagged) against (wrong); ties go to
+    the lower threshold. Maximizing plain accuracy instead would flag nothing
+    whenever the model is right more often than not.
+    """
+    grid = np.round(np.arange(0.20, 0.951, 0.05), 2)
+    wrong = ~np.asarray(correct, dtype=bool)
+    scores = []
+    for threshold in grid:
+        flagged = confidence < threshold
+        caught = int(np.sum(flagged & wrong))
+        scores.append(2 * caught / (int(flagged.sum()) + int(wrong.sum())) if caught else 0.0)
+    return float(grid[int(np.argmax(scores))])
+
+
+
+def export_pipeline(pipeline, themes: list[Theme], threshold: float) -> dict:
+    """The trained pipeline as plain numbers: vocabulary, idf, weights, calibration."""
+    union = pipeline.named_steps["features"]
+    tfidf = union.named_transformers["tfidf"]
+    words = union.named_transformers["typical_words"].words
+    calibrated = pipeline.named_steps["model"].calibrated_classifiers_[0]
+    coef, intercept = calibrated.estimator.coefficients()
+    vocabulary = sorted(tfidf.vocabulary_, key=tfidf.vocabulary_.get)
+    classes = [str(c) for c in pipeline.classes_]
+    return {
+        "classes": classes,
+        "names": {t.key: t.name for t in themes},
+        "vocabulary": vocabulary,
+        "idf": tfidf.idf_.tolist(),
+        "typical_words": [list(w) for w in words],
+        "coef": coef.tolist(),
+        "intercept": intercept.tolist(),
+        "inverse_temperature": float(calibrated.calibrators[0].beta_),
+        "threshold": threshold,
+    }
 
 
 @dataclass
@@ -134,7 +291,13 @@ def cross_validate(data: TrainingSet, themes: list[Theme], seed: int, folds: int
             texts[train], truth[train]).predict(texts[test])
     result = {name: _scores(list(truth), list(values), keys) for name, values in predicted.items()}
     correct = predicted["model"] == truth
-    result["threshold"] = uncertainty_threshold(confidence, correct)
+    threshold = uncertainty_threshold(confidence, correct)
+    flagged = confidence < threshold
+    result["threshold"] = threshold
+    result["uncertain"] = {"flagged": int(flagged.sum()), "wrong": int((~correct).sum()),
+                           "wrong_flagged": int((flagged & ~correct).sum()),
+                           "accuracy_flagged": round(float(correct[flagged].mean()), 4) if flagged.any() else None,
+                           "accuracy_confident": round(float(correct[~flagged].mean()), 4) if (~flagged).any() else None}
     result["folds"] = n_splits
     result["grouped_by"] = "article"
     return result
@@ -164,4 +327,7 @@ def print_evaluation(cv: dict, keys: list[str], out=sys.stdout) -> None:
     print("confusion (rows: label, columns: predicted, order " + " ".join(keys) + "):", file=out)
     for key, row in zip(keys, cv["model"]["confusion"]):
         print(f"  {key:<12}" + " ".join(f"{n:>4}" for n in row), file=out)
-    print(f"uncertain below confidence {cv['threshold']:.2f}", file=out)
+    flag = cv["uncertain"]
+    answers = sum(row["support"] for row in cv["model"]["per_theme"].values())
+    print(f"uncertain below confidence {cv['threshold']:.2f}: flags {flag['flagged']} of {answers} answers, "
+          f"{flag['wrong_flagged']} of the {flag['wrong']} wrong ones", file=out)

@@ -7,7 +7,8 @@ import json
 import numpy as np
 
 from conftest import ROOT, run
-from countythemes.classifier import ThemeScorer, build_pipeline, calibration_folds, export_pipeline, load_themes
+from countythemes.classifier import ThemeScorer, load_themes
+from countythemes.training import build_pipeline, calibration_folds, export_pipeline
 from countythemes.corpus import iter_paragraphs
 from countythemes.tokens import tokenize
 from countythemes.training import read_labels, training_set
