@@ -115,3 +115,33 @@ class ThemeScorer:
             "scores": {c: round(float(p), 4) for c, p in zip(self.classes, probabilities)},
             "uncertain": bool(probabilities[best] < self.threshold),
         }
+
+
+def margin(scores: dict[str, float]) -> float:
+    """Top probability minus the runner-up: small where the model hesitates between two themes."""
+    top, second = sorted(scores.values(), reverse=True)[:2]
+    return top - second
+
+
+def pick_for_labeling(candidates: list[dict], n: int) -> list[dict]:
+    """Uncertainty sampling spread across articles.
+
+    Each candidate carries ``id``, ``article_key`` and ``scores``. The smallest
+    margins come first, but in rounds: every article gives its most uncertain
+    paragraph before any gives a second, so one long article cannot fill the
+    list. Ties break on the id, so the pick is deterministic.
+    """
+    by_article: dict[str, list[dict]] = {}
+    seen: set[str] = set()
+    for candidate in candidates:
+        if candidate["id"] not in seen:
+            seen.add(candidate["id"])
+            by_article.setdefault(candidate["article_key"], []).append(candidate)
+    queues = [sorted(group, key=lambda c: (margin(c["scores"]), c["id"])) for group in by_article.values()]
+    picked: list[dict] = []
+    depth = 0
+    while len(picked) < n and any(depth < len(q) for q in queues):
+        round_ = sorted((q[depth] for q in queues if depth < len(q)), key=lambda c: (margin(c["scores"]), c["id"]))
+        picked.extend(round_[: n - len(picked)])
+        depth += 1
+    return picked

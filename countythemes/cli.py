@@ -6,8 +6,13 @@ inputs that could be read are still processed and printed.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
+import os
 import sys
+import unicodedata
+from pathlib import Path
 from typing import Callable, Iterable
 
 from .reading import ReadProblem
@@ -59,22 +64,57 @@ def _run(main: Callable[[], int]) -> int:
 # ------------------------------------------------------------------------ analyze
 
 
-def analyze_parser() -> argparse.ArgumentParser:
+def analyze_parser(project: Path) -> argparse.ArgumentParser:
     parser = _Parser(prog="analyze.py", description="Read, classify and report on county news articles.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    inputs = {"nargs": "+", "metavar": "PATH",
+              "help": "files, folders (read recursively), .jsonl/.jsonl.gz corpora, or - for stdin"}
+    models = {"default": str(project / "models"), "metavar": "DIR",
+              "help": "the trained model files (default: the project's models/)"}
 
     paragraphs = commands.add_parser("paragraphs", help="print each body paragraph as a JSON line")
-    paragraphs.add_argument("paths", nargs="+", metavar="PATH",
-                            help="files, folders (read recursively), .jsonl/.jsonl.gz corpora, or - for stdin")
+    paragraphs.add_argument("paths", **inputs)
+
+    classify = commands.add_parser("classify", help="give each body paragraph its theme (JSON lines or a table)")
+    classify.add_argument("paths", **inputs)
+    classify.add_argument("--format", choices=["json", "table"], default="json",
+                          help="json: one JSON line per paragraph (default); table: a readable table")
+    classify.add_argument("--models", **models)
+
+    suggest = commands.add_parser("suggest", help="pick unlabeled paragraphs worth labeling next (a labels CSV)")
+    suggest.add_argument("paths", **inputs)
+    suggest.add_argument("--n", type=_positive, default=20, help="how many paragraphs (default: 20)")
+    suggest.add_argument("--labels", action="append", default=[], metavar="FILE",
+                         help="label files whose paragraphs are already done "
+                              "(repeatable; the seeds' labels.csv is always read)")
+    suggest.set_defaults(seed_labels=project / "seeds" / "labels.csv")
+    suggest.add_argument("--out", default="-", metavar="FILE",
+                         help="the CSV to write (a new file; default: standard output)")
+    suggest.add_argument("--models", **models)
     return parser
 
 
-def analyze_main(argv: list[str] | None = None) -> int:
-    args = analyze_parser().parse_args(argv)
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def analyze_main(argv: list[str] | None = None, project: Path = Path(".")) -> int:
+    """``analyze.py``; ``project`` is the folder holding models/ and seeds/."""
+    args = analyze_parser(project).parse_args(argv)
 
     def main() -> int:
         if args.command == "paragraphs":
             return _paragraphs(args.paths)
+        if args.command == "classify":
+            return _classify(args)
+        if args.command == "suggest":
+            return _suggest(args)
         raise UserError(f"unknown command {args.command}")
 
     return _run(main)
@@ -88,28 +128,130 @@ def _paragraphs(paths: list[str]) -> int:
     return EXIT_BAD_INPUT if problems.count else 0
 
 
+def _theme_scorer(folder: str):
+    from .modelfiles import ModelError, load_theme_scorer
+
+    try:
+        return load_theme_scorer(Path(folder))
+    except ModelError as error:
+        raise UserError(str(error)) from None
+
+
+def _classified(paths: list[str], scorer, problems: _Problems) -> Iterable[dict]:
+    from .corpus import iter_paragraphs
+
+    for paragraph in iter_paragraphs(paths, problems):
+        yield {**paragraph.record(), **scorer.classify(paragraph.text)}
+
+
+def _classify(args) -> int:
+    scorer = _theme_scorer(args.models)
+    problems = _Problems()
+    records = _classified(args.paths, scorer, problems)
+    if args.format == "table":
+        _print_table(records, scorer.names)
+    else:
+        _json_lines(records)
+    return EXIT_BAD_INPUT if problems.count else 0
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _fit(text: str, width: int) -> str:
+    """Cut or pad to a display width (Chinese characters take two columns)."""
+    out, used = [], 0
+    for ch in text:
+        w = _width(ch)
+        if used + w > width - (1 if len(text) > len(out) + 1 else 0):
+            out.append("…")
+            used += 1
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + " " * max(0, width - used)
+
+
+def _print_table(records: Iterable[dict], names: dict[str, str]) -> None:
+    columns = [("段落", 36), ("地点", 14), ("主题", 20), ("置信度", 8)]
+    print("  ".join(_fit(name, width) for name, width in columns).rstrip())
+    for r in records:
+        place = r["county"] or r["city"] or r["province"] or "–"
+        theme = f"{names.get(r['theme'], r['theme'])}"
+        confidence = f"{r['confidence']:.2f}" + (" ?" if r["uncertain"] else "")
+        cells = [" ".join(r["text"].split()), place, theme, confidence]
+        print("  ".join(_fit(cell, width) for cell, (_, width) in zip(cells, columns)).rstrip())
+    print("? = uncertain: below the confidence threshold chosen in cross-validation; worth a human look")
+
+
+def _suggest(args) -> int:
+    from .classifier import pick_for_labeling
+    from .training import LABEL_COLUMNS, LabelError, labeled_ids
+
+    out = None if args.out == "-" else Path(args.out)
+    if out is not None and out.exists():
+        raise UserError(f"{out}: already exists; suggest writes a new file, so labels filled in there "
+                        "are never overwritten (choose another name)")
+    scorer = _theme_scorer(args.models)
+    try:
+        done = labeled_ids(([str(args.seed_labels)] if args.seed_labels.exists() else []) + args.labels)
+    except LabelError as error:
+        raise UserError(str(error)) from None
+    problems = _Problems()
+    candidates = [dict(r, article_key=f"{r['source']}#{r['article_index']}")
+                  for r in _classified(args.paths, scorer, problems) if r["id"] not in done]
+    picked = pick_for_labeling(candidates, args.n)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(LABEL_COLUMNS + ["text", "source", "article"])
+    for r in picked:
+        writer.writerow([r["id"], "", "", "", r["text"][:30], r["text"], r["source"], r["article"]])
+    if out is None:
+        sys.stdout.write(buffer.getvalue())
+    else:
+        _write_new_file(out, buffer.getvalue())
+    print(f"{len(picked)} paragraphs to label (of {len({c['id'] for c in candidates})} unlabeled); fill in "
+          f"'theme', then: python train.py --labels {args.out if out else 'FILE'}", file=sys.stderr)
+    return EXIT_BAD_INPUT if problems.count else 0
+
+
+def _write_new_file(path: Path, text: str) -> None:
+    """Write beside the target and rename, so a reader never sees half a file."""
+    temporary = path.with_name(f".{path.name}.part")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise UserError(f"{path}: cannot write ({error.strerror})") from None
+
+
 # -------------------------------------------------------------------------- train
 
 
-def train_parser() -> argparse.ArgumentParser:
+def train_parser(project: Path) -> argparse.ArgumentParser:
     parser = _Parser(prog="train.py", description="Train the theme classifier on the labeled corpus.")
-    parser.add_argument("--seeds", default="seeds", help="the corpus folder (default: seeds)")
+    parser.add_argument("--seeds", default=str(project / "seeds"),
+                        help="the labeled corpus folder, with labels.csv (default: the project's seeds/)")
+    parser.add_argument("--corpus", action="append", default=[], metavar="PATH",
+                        help="more articles whose paragraphs extra label files name (repeatable)")
     parser.add_argument("--labels", action="append", default=[], metavar="FILE",
                         help="extra label files (repeatable); SEEDS/labels.csv is always read")
     parser.add_argument("--themes", default=None, metavar="FILE", help="a themes JSON file (default: the codebook)")
-    parser.add_argument("--out", default="models", help="where the model files go (default: models)")
+    parser.add_argument("--out", default=str(project / "models"),
+                        help="where the model files go (default: the project's models/)")
     parser.add_argument("--seed", type=int, default=20240501, help="random seed (default: 20240501)")
     return parser
 
 
-def train_main(argv: list[str] | None = None) -> int:
-    args = train_parser().parse_args(argv)
+def train_main(argv: list[str] | None = None, project: Path = Path(".")) -> int:
+    """``train.py``; ``project`` is the folder holding seeds/ and models/."""
+    args = train_parser(project).parse_args(argv)
     return _run(lambda: _train(args))
 
 
 def _train(args) -> int:
-    from pathlib import Path
-
     from .classifier import ThemesError, load_themes
     from .corpus import iter_paragraphs
     from .modelfiles import write_models
@@ -125,8 +267,8 @@ def _train(args) -> int:
         raise UserError(str(error)) from None
     keys = [t.key for t in themes]
     problems = _Problems()
-    print(f"reading {seeds}/ …", file=sys.stderr)
-    paragraphs = list(iter_paragraphs([str(seeds)], problems))
+    print(f"reading {' '.join([str(seeds)] + args.corpus)} …", file=sys.stderr)
+    paragraphs = list(iter_paragraphs([str(seeds)] + args.corpus, problems))
     if problems.count:
         raise UserError(f"{problems.count} corpus file(s) could not be read; fix or remove them first")
     label_files = [str(seeds / "labels.csv")] + list(args.labels)

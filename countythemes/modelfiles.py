@@ -16,6 +16,7 @@ from pathlib import Path
 #: Bumped whenever the layout or meaning of the model files changes.
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
+CLASSIFIER = "classifier.json"
 REBUILD = "rebuild it with: python train.py"
 
 
@@ -103,3 +104,15 @@ def read_model_file(folder: Path, name: str) -> dict:
         return json.loads(payload)
     except ValueError as error:
         raise ModelError(f"{path}: damaged ({error}); {REBUILD}") from None
+
+
+def load_theme_scorer(folder: Path):
+    """The stored classifier, checked against the manifest, ready to score paragraphs."""
+    from .classifier import ThemeScorer
+
+    path = Path(folder) / CLASSIFIER
+    model = read_model_file(folder, CLASSIFIER)
+    try:
+        return ThemeScorer(model)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelError(f"{path}: not a classifier this tool can read ({error}); {REBUILD}") from None

@@ -404,7 +404,9 @@ def _corpus_record(line: str, path: str, line_number: int) -> RawDocument:
         raise ReadProblem(path, f"line {line_number}: not a JSON object ({error.msg})") from None
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         raise ReadProblem(path, f"line {line_number}: a record needs a \"text\" string")
-    blocks = [Block(part.strip()) for part in re.split(r"\n\s*\n", record["text"]) if part.strip()]
+    # Each line is a block, as in a text file: corpora put one paragraph per line
+    # (some with blank lines between, some without); hard wraps are joined later.
+    blocks = [Block(line.strip()) for line in record["text"].splitlines() if line.strip()]
     title = record.get("title")
     return RawDocument(
         source=path,

@@ -35,33 +35,42 @@ class Label:
     where: str
 
 
+def _label_rows(path: str):
+    """(file:line, row) for each row of a label CSV; BOM and CRLF accepted."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except OSError as error:
+        raise LabelError(f"{path}: cannot read label file ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise LabelError(f"{path}: label file is not UTF-8") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in ("id", "theme") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise LabelError(f"{path}:1: label file needs the columns {', '.join(LABEL_COLUMNS)} "
+                         f"(missing {', '.join(missing)})")
+    for row in reader:
+        yield f"{path}:{reader.line_num}", row
+
+
+def labeled_ids(paths: list[str]) -> set[str]:
+    """Ids that already have a theme in any of the label files."""
+    return {(row.get("id") or "").strip() for path in paths for _, row in _label_rows(path)
+            if (row.get("theme") or "").strip()}
+
+
 def read_labels(paths: list[str], known_ids: set[str], keys: list[str]) -> dict[str, Label]:
-    """Labels from CSV files (BOM and CRLF accepted); blank themes are left for later.
+    """Labels from CSV files; rows with a blank theme are suggestions not yet labeled.
 
     Refused, with the file and line: an id that matches no paragraph, an unknown
     theme key, the same id twice (whether or not the themes agree).
     """
     labels: dict[str, Label] = {}
     for path in paths:
-        try:
-            text = Path(path).read_bytes().decode("utf-8-sig")
-        except OSError as error:
-            raise LabelError(f"{path}: cannot read label file ({error.strerror})") from None
-        except UnicodeDecodeError:
-            raise LabelError(f"{path}: label file is not UTF-8") from None
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        missing = [c for c in ("id", "theme") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise LabelError(f"{path}:1: label file needs the columns {', '.join(LABEL_COLUMNS)} "
-                             f"(missing {', '.join(missing)})")
-        for row in reader:
-            where = f"{path}:{reader.line_num}"
+        for where, row in _label_rows(path):
             key = (row.get("id") or "").strip()
             theme = (row.get("theme") or "").strip()
-            if not key and not theme:
-                continue
             if not theme:
-                continue  # a suggestion not yet labeled
+                continue
             if key not in known_ids:
                 raise LabelError(f"{where}: id {key!r} matches no paragraph of the corpus")
             if theme not in keys:
