@@ -79,7 +79,11 @@ def analyze_parser(project: Path) -> argparse.ArgumentParser:
     classify.add_argument("paths", **inputs)
     classify.add_argument("--format", choices=["json", "table"], default="json",
                           help="json: one JSON line per paragraph (default); table: a readable table")
+    classify.add_argument("--no-topics", action="store_true", help="skip topic inference (faster)")
     classify.add_argument("--models", **models)
+
+    topics = commands.add_parser("topics", help="print the trained topics: words, size, coherence, theme mix")
+    topics.add_argument("--models", **models)
 
     suggest = commands.add_parser("suggest", help="pick unlabeled paragraphs worth labeling next (a labels CSV)")
     suggest.add_argument("paths", **inputs)
@@ -115,6 +119,8 @@ def analyze_main(argv: list[str] | None = None, project: Path = Path(".")) -> in
             return _classify(args)
         if args.command == "suggest":
             return _suggest(args)
+        if args.command == "topics":
+            return _topics(args)
         raise UserError(f"unknown command {args.command}")
 
     return _run(main)
@@ -137,17 +143,30 @@ def _theme_scorer(folder: str):
         raise UserError(str(error)) from None
 
 
-def _classified(paths: list[str], scorer, problems: _Problems) -> Iterable[dict]:
+def _topic_scorer(folder: str):
+    from .modelfiles import ModelError, load_topic_scorer
+
+    try:
+        return load_topic_scorer(Path(folder))
+    except ModelError as error:
+        raise UserError(str(error)) from None
+
+
+def _classified(paths: list[str], scorer, problems: _Problems, topic_scorer=None) -> Iterable[dict]:
     from .corpus import iter_paragraphs
 
     for paragraph in iter_paragraphs(paths, problems):
-        yield {**paragraph.record(), **scorer.classify(paragraph.text)}
+        record = {**paragraph.record(), **scorer.classify(paragraph.text)}
+        if topic_scorer is not None:
+            record.update(topic_scorer.topic(paragraph.text))
+        yield record
 
 
 def _classify(args) -> int:
     scorer = _theme_scorer(args.models)
+    topic_scorer = None if args.no_topics else _topic_scorer(args.models)
     problems = _Problems()
-    records = _classified(args.paths, scorer, problems)
+    records = _classified(args.paths, scorer, problems, topic_scorer)
     if args.format == "table":
         _print_table(records, scorer.names)
     else:
@@ -183,6 +202,27 @@ def _print_table(records: Iterable[dict], names: dict[str, str]) -> None:
         cells = [" ".join(r["text"].split()), place, theme, confidence]
         print("  ".join(_fit(cell, width) for cell, (_, width) in zip(cells, columns)).rstrip())
     print("? = uncertain: below the confidence threshold chosen in cross-validation; worth a human look")
+
+
+def _topics(args) -> int:
+    from .modelfiles import ModelError, read_model_file
+
+    scorer = _theme_scorer(args.models)  # for the themes' names
+    try:
+        model = read_model_file(Path(args.models), "topics.json")
+    except ModelError as error:
+        raise UserError(str(error)) from None
+    kind = "seeded: topics 1–5 anchored to the themes' typical words" if model["seeded"] else "unseeded"
+    print(f"{model['k']} topics ({kind}); mean c_npmi {model['coherence']['c_npmi']:.3f}, "
+          f"u_mass {model['coherence']['u_mass']:.3f}")
+    for topic in model["topics"]:
+        anchor = f" [{scorer.names.get(topic['anchor'], topic['anchor'])}]" if topic.get("anchor") else ""
+        mix = ", ".join(f"{scorer.names.get(k, k)} {share:.0%}"
+                        for k, share in sorted(topic["theme_mix"].items(), key=lambda kv: -kv[1]) if share > 0)
+        print(f"\ntopic {topic['topic']}{anchor}: {topic['size']} paragraphs, c_npmi {topic['c_npmi']:.3f}")
+        print(f"  words: {' '.join(topic['words'])}")
+        print(f"  themes: {mix or '–'}")
+    return 0
 
 
 def _suggest(args) -> int:
@@ -230,6 +270,31 @@ def _write_new_file(path: Path, text: str) -> None:
 # -------------------------------------------------------------------------- train
 
 
+def _train_topics(paragraphs, themes, classifier: dict, args, ks: list[int]) -> tuple[dict, dict]:
+    """The K search, the kept topic model, and what the manifest records of it."""
+    from .classifier import ThemeScorer
+    from .topics import K_RULE, TopicScorer, describe_topics, export_topics, search, topic_tokens
+
+    texts = list(dict.fromkeys(p.text for p in paragraphs))  # each paragraph once
+    documents = [topic_tokens(text) for text in texts]
+    try:
+        found = search(documents, themes, args.seed, ks, seeded=not args.unseeded, forced_k=args.topics,
+                       progress=sys.stdout)
+    except ValueError as error:
+        raise UserError(f"cannot fit topics: {error}") from None
+    model = export_topics(found, themes)
+    theme_scorer = ThemeScorer(classifier)
+    predicted = [theme_scorer.classify(text)["theme"] for text in texts]
+    model["topics"] = describe_topics(TopicScorer(model), found.coherence["c_npmi_per_topic"], texts, predicted,
+                                      [t.key for t in themes])
+    chosen = next(row for row in found.curve if row["k"] == found.k)
+    print(f"chosen: K = {found.k}, {'seeded' if found.seeded else 'unseeded'} "
+          f"({'set by --topics' if args.topics else K_RULE})")
+    summary = {"k": found.k, "seeded": found.seeded, "rule": "--topics" if args.topics else K_RULE,
+               "k_range": [ks[0], ks[-1]], "at_chosen_k": chosen, "curve": found.curve}
+    return model, summary
+
+
 def train_parser(project: Path) -> argparse.ArgumentParser:
     parser = _Parser(prog="train.py", description="Train the theme classifier on the labeled corpus.")
     parser.add_argument("--seeds", default=str(project / "seeds"),
@@ -242,7 +307,24 @@ def train_parser(project: Path) -> argparse.ArgumentParser:
     parser.add_argument("--out", default=str(project / "models"),
                         help="where the model files go (default: the project's models/)")
     parser.add_argument("--seed", type=int, default=20240501, help="random seed (default: 20240501)")
+    parser.add_argument("--topics", type=_positive, default=None, metavar="K",
+                        help="fit K topics instead of choosing K by coherence")
+    parser.add_argument("--k-range", default="4-16", metavar="LOW-HIGH",
+                        help="the numbers of topics to try (default: 4-16)")
+    parser.add_argument("--unseeded", action="store_true",
+                        help="keep the unseeded topics (default: topics anchored to the themes' typical words)")
     return parser
+
+
+def _k_range(text: str) -> list[int]:
+    low, _, high = text.partition("-")
+    try:
+        ks = list(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise UserError(f"--k-range: expected LOW-HIGH such as 4-16, not {text!r}") from None
+    if not ks or ks[0] < 2:
+        raise UserError(f"--k-range: expected LOW-HIGH with 2 <= LOW <= HIGH, not {text!r}")
+    return ks
 
 
 def train_main(argv: list[str] | None = None, project: Path = Path(".")) -> int:
@@ -287,7 +369,9 @@ def _train(args) -> int:
     for baseline in ("majority", "typical_words"):
         if cv["model"]["macro_f1"] <= cv[baseline]["macro_f1"]:
             print(f"warning: the model does not beat the {baseline} baseline", file=sys.stderr)
+    ks = _k_range(args.k_range)
     classifier = fit_final(data, themes, args.seed, cv["threshold"])
+    topic_model, topic_summary = _train_topics(paragraphs, themes, classifier, args, ks)
     manifest = {
         "seed": args.seed,
         "themes": {t.key: t.name for t in themes},
@@ -297,7 +381,8 @@ def _train(args) -> int:
                      "data": fingerprint(*(p.text for p in paragraphs), *sorted(
                          f"{i}:{labels[i].theme}" for i in data.ids))},
         "cross_validation": cv,
+        "topics": topic_summary,
     }
-    write_models(Path(args.out), {"classifier.json": classifier}, manifest)
+    write_models(Path(args.out), {"classifier.json": classifier, "topics.json": topic_model}, manifest)
     print(f"models written to {args.out}/", file=sys.stderr)
     return 0

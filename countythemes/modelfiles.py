@@ -17,6 +17,7 @@ from pathlib import Path
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 CLASSIFIER = "classifier.json"
+TOPICS = "topics.json"
 REBUILD = "rebuild it with: python train.py"
 
 
@@ -116,3 +117,15 @@ def load_theme_scorer(folder: Path):
         return ThemeScorer(model)
     except (KeyError, TypeError, ValueError) as error:
         raise ModelError(f"{path}: not a classifier this tool can read ({error}); {REBUILD}") from None
+
+
+def load_topic_scorer(folder: Path):
+    """The stored topic model, checked against the manifest, ready to infer topics."""
+    from .topics import TopicScorer
+
+    path = Path(folder) / TOPICS
+    model = read_model_file(folder, TOPICS)
+    try:
+        return TopicScorer(model)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelError(f"{path}: not a topic model this tool can read ({error}); {REBUILD}") from None

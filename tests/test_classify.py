@@ -123,7 +123,7 @@ def test_training_beats_both_baselines_and_reproduces_the_committed_models(tmp_p
                        result.stdout.decode())
     model, majority, typical = map(float, scores.groups())
     assert model > majority and model > typical
-    for name in ("classifier.json", "manifest.json"):
+    for name in ("classifier.json", "topics.json", "manifest.json"):
         assert (tmp_path / "models" / name).read_bytes() == (ROOT / "models" / name).read_bytes(), name
 
 

@@ -1,0 +1,112 @@
+"""Topics: reproducible LDA read against the themes (issue 4)."""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, json_lines, run
+
+
+@pytest.fixture(scope="module")
+def two_trainings(tmp_path_factory):
+    """Two independent trainings on the same input, with a short K range to stay quick."""
+    results = []
+    for name in ("first", "second"):
+        out = tmp_path_factory.mktemp(name) / "models"
+        result = run("train.py", "--k-range", "5-7", "--out", str(out))
+        assert result.returncode == 0, result.stderr.decode()
+        results.append((out, result.stdout.decode()))
+    return results
+
+
+def _topics(folder):
+    return json.loads((folder / "topics.json").read_text(encoding="utf-8"))
+
+
+def test_two_trainings_give_the_same_topics(two_trainings):
+    (first, _), (second, _) = two_trainings
+    a, b = _topics(first), _topics(second)
+    assert a["k"] == b["k"] and a["vocabulary"] == b["vocabulary"]
+    assert [t["words"] for t in a["topics"]] == [t["words"] for t in b["topics"]]
+    for matrix in ("exp_elog_beta", "topic_word", "alpha"):
+        assert np.max(np.abs(np.array(a[matrix]) - np.array(b[matrix]))) < 1e-12
+    assert a["curve"] == b["curve"]
+
+
+def test_train_prints_the_k_curve_and_the_chosen_k(two_trainings):
+    (folder, printed), _ = two_trainings
+    rows = re.findall(r"^\s+(\d+)\s+(-?\d\.\d{3})\s+(-?\d+\.\d{3})\s+(\S+)\s+(\S+)$", printed, re.M)
+    assert [int(r[0]) for r in rows] == [5, 6, 7]
+    assert rows[0][3] == "–"  # five anchored themes need K > 5 for a seeded model
+    chosen = int(re.search(r"^chosen: K = (\d+), seeded", printed, re.M).group(1))
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert chosen == manifest["topics"]["k"] == _topics(folder)["k"]
+    # the rule: the smallest K within 0.01 of the best seeded c_npmi
+    seeded = {r["k"]: r["seeded"]["c_npmi"] for r in manifest["topics"]["curve"] if r["seeded"]}
+    assert chosen == min(k for k, v in seeded.items() if v >= max(seeded.values()) - 0.01)
+
+
+def test_topics_k_can_be_set(tmp_path):
+    result = run("train.py", "--topics", "3", "--out", str(tmp_path / "models"))
+    assert result.returncode == 0, result.stderr.decode()
+    assert "chosen: K = 3, unseeded (set by --topics)" in result.stdout.decode()
+    assert _topics(tmp_path / "models")["k"] == 3
+
+
+def test_the_topics_command_prints_every_topic_with_size_coherence_and_themes():
+    result = run("analyze.py", "topics")
+    assert result.returncode == 0, result.stderr.decode()
+    printed = result.stdout.decode()
+    model = _topics(ROOT / "models")
+    headers = re.findall(r"^topic (\d+)(?: \[(.+?)\])?: (\d+) paragraphs, c_npmi (-?\d\.\d{3})$", printed, re.M)
+    assert [int(h[0]) for h in headers] == list(range(1, model["k"] + 1))
+    assert sum(int(h[2]) for h in headers) == 126  # every seed paragraph has one dominant topic
+    assert [h[1] for h in headers[:5]] == ["产业发展", "就业增收", "驻村帮扶与基层党建", "生态与人居环境", "金融与资金"]
+    assert printed.count("  words: ") == printed.count("  themes: ") == model["k"]
+
+
+def test_classify_adds_the_dominant_topic_unless_told_not_to():
+    model = _topics(ROOT / "models")
+    with_topics = json_lines(run("analyze.py", "classify", "seeds/"))
+    for p in with_topics:
+        assert 1 <= p["topic"] <= model["k"]
+        assert p["topic_words"] == model["topics"][p["topic"] - 1]["words"][:5]
+    sizes = [sum(p["topic"] == t["topic"] for p in {p["id"]: p for p in with_topics}.values())
+             for t in model["topics"]]
+    assert sizes == [t["size"] for t in model["topics"]]  # training and classify agree
+    without = json_lines(run("analyze.py", "classify", "seeds/", "--no-topics"))
+    assert not any("topic" in p for p in without)
+    assert [p["theme"] for p in without] == [p["theme"] for p in with_topics]
+
+
+def test_numpy_topic_inference_agrees_with_gensim():
+    from scipy.special import digamma as scipy_digamma
+
+    from countythemes.classifier import load_themes
+    from countythemes.corpus import iter_paragraphs
+    from countythemes.topics import (BowCorpus, TopicScorer, TopicSearch, build_dictionary, digamma,
+                                     export_topics, fit_lda, topic_tokens)
+
+    x = np.array([1e-3, 0.3, 1.0, 2.5, 5.99, 6.0, 17.0, 1e3, 1e6])
+    assert np.max(np.abs(digamma(x) - scipy_digamma(x))) < 1e-10
+
+    documents = [topic_tokens(p.text) for p in iter_paragraphs([str(ROOT / "seeds")], print)]
+    dictionary = build_dictionary(documents, [])
+    model = fit_lda(BowCorpus(dictionary, documents), dictionary, 6, seed=3)
+    found = TopicSearch(curve=[], k=6, seeded=False, model=model, dictionary=dictionary,
+                        coherence={"c_npmi": 0.0, "u_mass": 0.0, "c_npmi_per_topic": [0.0] * 6})
+    scorer = TopicScorer(json.loads(json.dumps(export_topics(found, load_themes()))))
+    differences, agree = [], 0
+    for tokens in documents:
+        gamma, _ = model.inference([dictionary.doc2bow(tokens)])
+        expected = gamma[0] / gamma[0].sum()
+        found_mixture = scorer.mixture(tokens)
+        differences.append(np.max(np.abs(found_mixture - expected)))
+        agree += np.argmax(found_mixture) == np.argmax(expected)
+    # gensim starts each paragraph from a random point and may stop in another local optimum;
+    # the numpy E-step starts from a fixed one. They reach the same answer almost always.
+    assert np.median(differences) < 2e-3
+    assert agree >= 0.95 * len(documents)
