@@ -212,7 +212,8 @@ def _topics(args) -> int:
         model = read_model_file(Path(args.models), "topics.json")
     except ModelError as error:
         raise UserError(str(error)) from None
-    kind = "seeded: topics 1–5 anchored to the themes' typical words" if model["seeded"] else "unseeded"
+    anchors = len(model.get("anchors", {}))
+    kind = f"seeded: topics 1–{anchors} anchored to the themes' typical words" if model["seeded"] else "unseeded"
     print(f"{model['k']} topics ({kind}); mean c_npmi {model['coherence']['c_npmi']:.3f}, "
           f"u_mass {model['coherence']['u_mass']:.3f}")
     for topic in model["topics"]:
@@ -278,7 +279,7 @@ def _train_topics(paragraphs, themes, classifier: dict, args, ks: list[int]) -> 
     texts = list(dict.fromkeys(p.text for p in paragraphs))  # each paragraph once
     documents = [topic_tokens(text) for text in texts]
     try:
-        found = search(documents, themes, args.seed, ks, seeded=not args.unseeded, forced_k=args.topics,
+        found = search(documents, themes, args.seed, ks, seeded=args.seeded, forced_k=args.topics,
                        progress=sys.stdout)
     except ValueError as error:
         raise UserError(f"cannot fit topics: {error}") from None
@@ -311,8 +312,9 @@ def train_parser(project: Path) -> argparse.ArgumentParser:
                         help="fit K topics instead of choosing K by coherence")
     parser.add_argument("--k-range", default="4-16", metavar="LOW-HIGH",
                         help="the numbers of topics to try (default: 4-16)")
-    parser.add_argument("--unseeded", action="store_true",
-                        help="keep the unseeded topics (default: topics anchored to the themes' typical words)")
+    parser.add_argument("--seeded", action="store_true",
+                        help="keep the topics anchored to the themes' typical words (default: unseeded, "
+                             "which read better on the seeds; see the README)")
     return parser
 
 

@@ -41,19 +41,28 @@ def test_train_prints_the_k_curve_and_the_chosen_k(two_trainings):
     rows = re.findall(r"^\s+(\d+)\s+(-?\d\.\d{3})\s+(-?\d+\.\d{3})\s+(\S+)\s+(\S+)$", printed, re.M)
     assert [int(r[0]) for r in rows] == [5, 6, 7]
     assert rows[0][3] == "–"  # five anchored themes need K > 5 for a seeded model
-    chosen = int(re.search(r"^chosen: K = (\d+), seeded", printed, re.M).group(1))
+    chosen = int(re.search(r"^chosen: K = (\d+), unseeded", printed, re.M).group(1))
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert chosen == manifest["topics"]["k"] == _topics(folder)["k"]
-    # the rule: the smallest K within 0.01 of the best seeded c_npmi
-    seeded = {r["k"]: r["seeded"]["c_npmi"] for r in manifest["topics"]["curve"] if r["seeded"]}
-    assert chosen == min(k for k, v in seeded.items() if v >= max(seeded.values()) - 0.01)
+    # the rule: the smallest K within 0.01 of the best c_npmi
+    npmi = {r["k"]: r["unseeded"]["c_npmi"] for r in manifest["topics"]["curve"]}
+    assert chosen == min(k for k, v in npmi.items() if v >= max(npmi.values()) - 0.01)
+    assert all(r["seeded"]["c_npmi"] for r in manifest["topics"]["curve"] if r["k"] > 5)  # both are recorded
 
 
-def test_topics_k_can_be_set(tmp_path):
-    result = run("train.py", "--topics", "3", "--out", str(tmp_path / "models"))
+def test_topics_k_can_be_set_and_seeded_topics_are_anchored_to_the_themes(tmp_path):
+    result = run("train.py", "--topics", "7", "--seeded", "--out", str(tmp_path / "models"))
     assert result.returncode == 0, result.stderr.decode()
-    assert "chosen: K = 3, unseeded (set by --topics)" in result.stdout.decode()
-    assert _topics(tmp_path / "models")["k"] == 3
+    assert "chosen: K = 7, seeded (set by --topics)" in result.stdout.decode()
+    model = _topics(tmp_path / "models")
+    assert model["k"] == 7 and model["seeded"]
+    assert [t["anchor"] for t in model["topics"]] == ["industry", "employment", "cadres", "environment", "finance",
+                                                      None, None]
+    # each anchored topic has its theme's typical words on top
+    assert {"产业", "种植"} <= set(model["topics"][0]["words"])
+    assert {"就业", "务工"} <= set(model["topics"][1]["words"])
+    printed = run("analyze.py", "topics", "--models", str(tmp_path / "models")).stdout.decode()
+    assert "topic 1 [产业发展]:" in printed and "topic 5 [金融与资金]:" in printed
 
 
 def test_the_topics_command_prints_every_topic_with_size_coherence_and_themes():
@@ -64,7 +73,6 @@ def test_the_topics_command_prints_every_topic_with_size_coherence_and_themes():
     headers = re.findall(r"^topic (\d+)(?: \[(.+?)\])?: (\d+) paragraphs, c_npmi (-?\d\.\d{3})$", printed, re.M)
     assert [int(h[0]) for h in headers] == list(range(1, model["k"] + 1))
     assert sum(int(h[2]) for h in headers) == 126  # every seed paragraph has one dominant topic
-    assert [h[1] for h in headers[:5]] == ["产业发展", "就业增收", "驻村帮扶与基层党建", "生态与人居环境", "金融与资金"]
     assert printed.count("  words: ") == printed.count("  themes: ") == model["k"]
 
 
