@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime
 import io
 import json
 import os
@@ -82,6 +83,20 @@ def analyze_parser(project: Path) -> argparse.ArgumentParser:
     classify.add_argument("--no-topics", action="store_true", help="skip topic inference (faster)")
     classify.add_argument("--models", **models)
 
+    report = commands.add_parser("report", help="write the theme report: PNGs, CSVs and index.html")
+    report.add_argument("--corpus", nargs="+", default=[str(project / "seeds")], metavar="PATH",
+                        help="the articles to report on (default: the project's seeds/)")
+    report.add_argument("--out", default="reports", metavar="DIR", help="the report folder (default: reports)")
+    report.add_argument("--min-paragraphs", type=_positive, default=5, metavar="N",
+                        help="counties with fewer paragraphs are folded into one bar (default: 5)")
+    report.add_argument("--dpi", type=_positive, default=150, help="resolution of the PNGs (default: 150)")
+    report.add_argument("--labels", action="append", default=[], metavar="FILE",
+                        help="more label files; labeled paragraphs count with their label "
+                             "(the seeds' labels.csv is always read)")
+    report.add_argument("--seed", type=int, default=20240501, help="seed of the bootstrap (default: 20240501)")
+    report.add_argument("--models", **models)
+    report.set_defaults(seed_labels=project / "seeds" / "labels.csv", project=project)
+
     topics = commands.add_parser("topics", help="print the trained topics: words, size, coherence, theme mix")
     topics.add_argument("--models", **models)
 
@@ -121,6 +136,8 @@ def analyze_main(argv: list[str] | None = None, project: Path = Path(".")) -> in
             return _suggest(args)
         if args.command == "topics":
             return _topics(args)
+        if args.command == "report":
+            return _report(args)
         raise UserError(f"unknown command {args.command}")
 
     return _run(main)
@@ -224,6 +241,49 @@ def _topics(args) -> int:
         print(f"  words: {' '.join(topic['words'])}")
         print(f"  themes: {mix or '–'}")
     return 0
+
+
+def _report(args) -> int:
+    from .classifier import load_themes
+    from .corpus import iter_paragraphs
+    from .modelfiles import ModelError, read_manifest, read_model_file, write_folder
+    from .report import build_report, report_rows
+    from .training import LabelError, label_themes
+
+    scorer = _theme_scorer(args.models)
+    topic_scorer = _topic_scorer(args.models)
+    try:
+        manifest = read_manifest(Path(args.models))
+        topics = read_model_file(Path(args.models), "topics.json")
+    except ModelError as error:
+        raise UserError(str(error)) from None
+    try:
+        labels = label_themes(([str(args.seed_labels)] if args.seed_labels.exists() else []) + args.labels)
+    except LabelError as error:
+        raise UserError(str(error)) from None
+    problems = _Problems()
+    print(f"reading and classifying {' '.join(args.corpus)} …", file=sys.stderr)
+    rows = report_rows(iter_paragraphs(args.corpus, problems), scorer, topic_scorer, labels)
+    if not rows:
+        raise UserError("no paragraphs to report on")
+    keys = manifest["theme_order"]
+    files = build_report(rows, [_shown(path, args.project) for path in args.corpus], manifest, topics, scorer.names, keys, args.min_paragraphs,
+                         args.dpi, args.seed)
+    out = Path(args.out)
+    try:
+        write_folder(out, files)
+    except OSError as error:
+        raise UserError(f"{out}: cannot write the report ({error.strerror})") from None
+    print(f"report written to {out}/ (open {out / 'index.html'})", file=sys.stderr)
+    return EXIT_BAD_INPUT if problems.count else 0
+
+
+def _shown(path: str, project: Path) -> str:
+    """A path as a reader of the report should see it: relative to the project where it is inside."""
+    try:
+        return str(Path(path).resolve().relative_to(project.resolve())) or "."
+    except ValueError:
+        return path
 
 
 def _suggest(args) -> int:
@@ -375,8 +435,10 @@ def _train(args) -> int:
     classifier = fit_final(data, themes, args.seed, cv["threshold"])
     topic_model, topic_summary = _train_topics(paragraphs, themes, classifier, args, ks)
     manifest = {
+        "trained": datetime.date.today().isoformat(),
         "seed": args.seed,
         "themes": {t.key: t.name for t in themes},
+        "theme_order": keys,
         "training": {"paragraphs": len(paragraphs), "labeled": len(data.texts),
                      "articles": len(set(data.groups)),
                      "label_counts": {k: data.themes.count(k) for k in keys},

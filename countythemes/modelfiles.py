@@ -29,10 +29,11 @@ def _dump(data) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
-def write_models(target: Path, files: dict[str, object], manifest: dict) -> None:
+def write_folder(target: Path, files: dict[str, bytes]) -> None:
     """Write all files into a temporary folder beside ``target`` and swap it into place.
 
-    An interrupted run leaves the previous ``target`` whole.
+    An interrupted run leaves the previous ``target`` whole; a reader never
+    sees a folder with some files new and some old.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -41,17 +42,20 @@ def write_models(target: Path, files: dict[str, object], manifest: dict) -> None
     os.umask(umask)
     os.chmod(staging, 0o777 & ~umask)  # an ordinary folder, not mkdtemp's private one
     try:
-        checksums = {}
-        for name, data in sorted(files.items()):
-            payload = _dump(data)
+        for name, payload in sorted(files.items()):
             (staging / name).write_bytes(payload)
-            checksums[name] = hashlib.sha256(payload).hexdigest()
-        manifest = dict(manifest, format_version=FORMAT_VERSION, files=checksums)
-        (staging / MANIFEST).write_bytes(_dump(manifest))
         _swap(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def write_models(target: Path, files: dict[str, object], manifest: dict) -> None:
+    """The model files as JSON, with their checksums in the manifest, written atomically."""
+    payloads = {name: _dump(data) for name, data in files.items()}
+    checksums = {name: hashlib.sha256(payload).hexdigest() for name, payload in sorted(payloads.items())}
+    payloads[MANIFEST] = _dump(dict(manifest, format_version=FORMAT_VERSION, files=checksums))
+    write_folder(target, payloads)
 
 
 def _swap(staging: Path, target: Path) -> None:

@@ -58,6 +58,12 @@ def labeled_ids(paths: list[str]) -> set[str]:
             if (row.get("theme") or "").strip()}
 
 
+def label_themes(paths: list[str]) -> dict[str, str]:
+    """Each labeled id's theme; a later file's label wins over an earlier one's."""
+    return {(row.get("id") or "").strip(): (row.get("theme") or "").strip()
+            for path in paths for _, row in _label_rows(path) if (row.get("theme") or "").strip()}
+
+
 def read_labels(paths: list[str], known_ids: set[str], keys: list[str]) -> dict[str, Label]:
     """Labels from CSV files; rows with a blank theme are suggestions not yet labeled.
 
