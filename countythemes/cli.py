@@ -244,7 +244,6 @@ def _topics(args) -> int:
 
 
 def _report(args) -> int:
-    from .classifier import load_themes
     from .corpus import iter_paragraphs
     from .modelfiles import ModelError, read_manifest, read_model_file, write_folder
     from .report import build_report, report_rows

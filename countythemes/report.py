@@ -12,7 +12,6 @@ import csv
 import html
 import io
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 

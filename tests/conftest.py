@@ -26,3 +26,12 @@ def seed_paragraphs() -> list[dict]:
     result = run("analyze.py", "paragraphs", "seeds/")
     assert result.returncode == 0, result.stderr.decode()
     return json_lines(result)
+
+
+@pytest.fixture(scope="session")
+def fresh_training(tmp_path_factory) -> tuple[Path, str]:
+    """``python train.py`` with every default, into a new folder: (that folder, what it printed)."""
+    out = tmp_path_factory.mktemp("training") / "models"
+    result = run("train.py", "--out", str(out))
+    assert result.returncode == 0, result.stderr.decode()
+    return out, result.stdout.decode("utf-8")
