@@ -184,11 +184,14 @@ def _unwrap(blocks: list[Block]) -> list[Block]:
     widths = [visible_length(b.text) for b in blocks]
     out: list[Block] = []
     current: list[str] = []
+    own = 0  # the widest line of the paragraph so far
 
     def flush() -> None:
+        nonlocal own
         if current:
             out.append(Block(" ".join(current)))
             current.clear()
+        own = 0
 
     for i, block in enumerate(blocks):
         text = block.text.strip()
@@ -197,8 +200,7 @@ def _unwrap(blocks: list[Block]) -> list[Block]:
         column = min((statistics.median(side) for side in (before, after) if side), default=widths[i])
         width = widths[i]
         # The paragraph's own lines so far give its column best.
-        own = max((visible_length(t) for t in current), default=column)
-        full = _spread(text) or width >= own - 1.5
+        full = _spread(text) or width >= (own if current else column) - 1.5
         signed = bool(_TRAILING_BYLINE.search(_loose(text)))
         ends = bool(_PARAGRAPH_END.search(text)) or signed
         phrases = len(re.findall(rf"[{CJK}{CJK_PUNCT}] (?=[{CJK}{CJK_PUNCT}])", text))
@@ -214,6 +216,7 @@ def _unwrap(blocks: list[Block]) -> list[Block]:
             out.append(Block(text, block.heading))
             continue
         current.append(text)
+        own = max(own, width)
         if signed or (ends and not full):
             flush()
     flush()

@@ -11,6 +11,7 @@ import datetime
 import io
 import json
 import os
+import signal
 import sys
 import unicodedata
 from pathlib import Path
@@ -48,7 +49,16 @@ def _json_lines(records: Iterable[dict]) -> None:
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM, turned into an exception so that clean-up (staging folders) runs."""
+
+
+def _stop(signum, frame) -> None:
+    raise _Stopped()
+
+
 def _run(main: Callable[[], int]) -> int:
+    signal.signal(signal.SIGTERM, _stop)
     try:
         return main()
     except UserError as error:
@@ -57,9 +67,10 @@ def _run(main: Callable[[], int]) -> int:
     except BrokenPipeError:  # output piped into head: stop quietly
         sys.stderr.close()
         return 0
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, _Stopped)
+        print("terminated" if terminated else "interrupted", file=sys.stderr)
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
 
 
 # ------------------------------------------------------------------------ analyze
@@ -371,6 +382,9 @@ def train_parser(project: Path) -> argparse.ArgumentParser:
                         help="fit K topics instead of choosing K by coherence")
     parser.add_argument("--k-range", default="4-16", metavar="LOW-HIGH",
                         help="the numbers of topics to try (default: 4-16)")
+    parser.add_argument("--check", action="store_true",
+                        help="retrain into a temporary folder and compare with --out instead of replacing it: "
+                             "exit 0 when they match, 1 with what differs")
     parser.add_argument("--seeded", action="store_true",
                         help="keep the topics anchored to the themes' typical words (default: unseeded, "
                              "which read better on the seeds; see the README)")
@@ -446,6 +460,37 @@ def _train(args) -> int:
         "cross_validation": cv,
         "topics": topic_summary,
     }
-    write_models(Path(args.out), {"classifier.json": classifier, "topics.json": topic_model}, manifest)
+    files = {"classifier.json": classifier, "topics.json": topic_model}
+    if args.check:
+        return _check(Path(args.out), files, manifest)
+    write_models(Path(args.out), files, manifest)
     print(f"models written to {args.out}/", file=sys.stderr)
+    return 0
+
+
+def _check(committed: Path, files: dict, manifest: dict) -> int:
+    """Compare a fresh training with the model files in ``committed``, without touching them."""
+    import tempfile
+
+    from .modelfiles import ModelError, compare_models, read_manifest, write_models
+
+    try:
+        read_manifest(committed)
+    except ModelError as error:
+        raise UserError(str(error)) from None
+    with tempfile.TemporaryDirectory(prefix=".check-", dir=committed.parent) as scratch:
+        fresh = Path(scratch) / "models"
+        write_models(fresh, files, manifest)
+        try:
+            differences = compare_models(committed, fresh)
+        except ModelError as error:
+            raise UserError(str(error)) from None
+    if differences:
+        print(f"{committed}/ does not match a fresh training ({len(differences)} differences); "
+              "retrain with: python train.py", file=sys.stderr)
+        for line in differences[:20]:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    print(f"{committed}/ matches a fresh training: classifier weights, topics and cross-validation agree",
+          file=sys.stderr)
     return 0

@@ -46,21 +46,26 @@ def article_paragraphs(article: Article, context: str) -> Iterator[Paragraph]:
 
 
 def iter_paragraphs(paths: list[str], on_problem: Callable[[ReadProblem], None]) -> Iterator[Paragraph]:
-    """Every body paragraph of every input; problems go to ``on_problem`` and reading goes on."""
+    """Every body paragraph of every input; problems go to ``on_problem`` and reading goes on.
+
+    Articles are numbered through each source, also where a source gives
+    several documents (the records of a JSONL corpus, the pieces of a large file).
+    """
     article_counter: dict[str, int] = {}
     for item in read_documents(paths):
         if isinstance(item, ReadProblem):
             on_problem(item)
             continue
+        base = article_counter.get(item.source, 0)
         produced = False
-        # In a JSONL corpus each record is an article: number them through the file.
-        base = article_counter.get(item.source, 0) if item.single_article else 0
+        last = -1
         for paragraph in document_paragraphs(item):
             produced = True
             if item.single_article:
-                paragraph.article_index = base
+                paragraph.article_index = 0
+            last = max(last, paragraph.article_index)
+            paragraph.article_index += base
             yield paragraph
-        if item.single_article:
-            article_counter[item.source] = base + 1
-        elif not produced:
+        article_counter[item.source] = base + (1 if item.single_article else last + 1)
+        if not produced and not item.single_article:
             on_problem(ReadProblem(item.source, "no body paragraphs found (only headlines, captions or bylines)"))

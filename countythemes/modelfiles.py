@@ -133,3 +133,50 @@ def load_topic_scorer(folder: Path):
         return TopicScorer(model)
     except (KeyError, TypeError, ValueError) as error:
         raise ModelError(f"{path}: not a topic model this tool can read ({error}); {REBUILD}") from None
+
+
+#: Floats may differ in their last digits between machines (BLAS, CPU); more than this is a real change.
+TOLERANCE = 1e-6
+#: Manifest entries that differ between identical trainings: the day, and checksums of float text.
+_NOT_COMPARED = {"trained", "files"}
+
+
+def compare_models(committed: Path, fresh: Path) -> list[str]:
+    """Where two model folders differ: one line per difference, floats within ``TOLERANCE``."""
+    differences: list[str] = []
+    manifest = read_manifest(committed)
+    for name in sorted(set(manifest.get("files", {})) | set(read_manifest(fresh).get("files", {}))):
+        try:
+            expected = read_model_file(committed, name)
+        except ModelError as error:
+            differences.append(str(error))
+            continue
+        _compare(expected, read_model_file(fresh, name), name, differences)
+    _compare({k: v for k, v in manifest.items() if k not in _NOT_COMPARED},
+             {k: v for k, v in read_manifest(fresh).items() if k not in _NOT_COMPARED}, MANIFEST, differences)
+    return differences
+
+
+def _compare(expected, found, where: str, differences: list[str]) -> None:
+    if isinstance(expected, dict) and isinstance(found, dict):
+        for key in sorted(set(expected) | set(found), key=str):
+            if key not in found or key not in expected:
+                differences.append(f"{where}.{key}: only in {'the committed' if key in expected else 'the fresh'} model")
+            else:
+                _compare(expected[key], found[key], f"{where}.{key}", differences)
+    elif isinstance(expected, list) and isinstance(found, list):
+        if len(expected) != len(found):
+            differences.append(f"{where}: {len(expected)} entries committed, {len(found)} fresh")
+            return
+        before = len(differences)
+        for i, (a, b) in enumerate(zip(expected, found)):
+            _compare(a, b, f"{where}[{i}]", differences)
+            if len(differences) - before >= 3:  # a changed matrix: a few entries say enough
+                differences.append(f"{where}: more differences not listed")
+                return
+    elif isinstance(expected, (int, float)) and isinstance(found, (int, float)) \
+            and not isinstance(expected, bool) and not isinstance(found, bool):
+        if abs(expected - found) > TOLERANCE * (1 + abs(expected)):
+            differences.append(f"{where}: committed {expected!r}, fresh {found!r}")
+    elif expected != found:
+        differences.append(f"{where}: committed {expected!r}, fresh {found!r}")

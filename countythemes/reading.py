@@ -14,6 +14,7 @@ import json
 import os
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -92,7 +93,7 @@ def _walk(folder: Path) -> Iterator[str | ReadProblem]:
             continue
         key = (info.st_dev, info.st_ino)
         if key in seen:
-            yield ReadProblem(str(current), "folder link loops back to a folder already read; skipped")
+            yield ReadProblem(str(current), "folder link loops back to a folder already read")
             continue
         seen.add(key)
         try:
@@ -127,16 +128,79 @@ def read_documents(paths: list[str]) -> Iterator[RawDocument | ReadProblem]:
             yield problem
 
 
+#: Files larger than this are decoded as a stream and parsed in pieces, so memory stays bounded.
+LARGE_FILE = 8 * 2**20
+#: The size of those pieces, in characters; each is cut at a blank line (else a line end).
+PIECE = 2**20
+
+
 def read_file(path: str) -> Iterator[RawDocument | ReadProblem]:
     name = path.lower()
     if name.endswith(CORPUS_SUFFIXES):
         yield from read_corpus(path)
         return
+    if path != "-" and _size(path) > LARGE_FILE:
+        yield from _read_large(path)
+        return
     data = _read_bytes(path)
     text = decode(data, path)
     if not text.strip():
-        raise ReadProblem(path, "file is empty")
+        raise ReadProblem(path, "file is empty" if not data else "file holds only blank space")
     yield parse_text(text, path)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0  # reading it will say what is wrong
+
+
+def _read_large(path: str) -> Iterator[RawDocument | ReadProblem]:
+    """A text file too large to hold at once: decoded incrementally, parsed piece by piece.
+
+    An article that straddles two pieces is split in two; pieces are cut at
+    blank lines to make that rare. Undecodable bytes end the file with a
+    problem that says where; the text before them is kept.
+    """
+    try:
+        handle = open(path, "rb")
+    except OSError as error:
+        raise ReadProblem(path, f"cannot read ({error.strerror})") from None
+    with handle:
+        head = handle.read(65536)
+        decoder = codecs.getincrementaldecoder(detect_encoding(head, path))()
+        pending = ""
+        chunk, offset, first = head, 0, True
+        while True:
+            try:
+                pending += decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as error:
+                yield ReadProblem(path, f"undecodable bytes near byte {offset + error.start:,}; "
+                                        "the text before them was read")
+                pending, chunk = pending, b""
+            offset += len(chunk)
+            while len(pending) > PIECE or (not chunk and pending.strip()):
+                cut = len(pending) if not chunk else _piece_end(pending)
+                piece, pending = pending[:cut], pending[cut:]
+                if piece.strip():
+                    document = parse_text(piece, path)
+                    if not first:
+                        document.title = document.date = None
+                    first = False
+                    yield document
+            if not chunk:
+                return
+            chunk = handle.read(PIECE)
+
+
+def _piece_end(text: str) -> int:
+    """Where to cut a piece: after the last blank line in it, else the last line end."""
+    for separator in ("\n\n", "\n"):
+        cut = text.rfind(separator, 0, PIECE)
+        if cut > 0:
+            return cut + len(separator)
+    return PIECE
 
 
 def _read_bytes(path: str) -> bytes:
@@ -171,15 +235,35 @@ def decode(data: bytes, source: str) -> str:
     Detection, not assumption: each candidate must decode strictly and give
     text that looks like text; a file that fits none is refused by name.
     """
+    return _decode(data, source)[0]
+
+
+def detect_encoding(head: bytes, source: str) -> str:
+    """The encoding of a file from its first bytes, which may end inside a character."""
+    for trim in (0, 1, 2, 3):
+        try:
+            return _decode(head[: len(head) - trim], source)[1]
+        except ReadProblem:
+            if trim == 3:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _decode(data: bytes, source: str) -> tuple[str, str]:
+    """The text and the name of the encoding it was in."""
     if not data:
-        return ""
+        return "", "utf-8"
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(encoding)
+                text = data.decode(encoding)
             except UnicodeDecodeError:
+                text = None
+            # \xff\xfe also starts many binary files: the text must also read as text.
+            if text is None or (encoding != "utf-8-sig" and not _mostly_characters(text)):
                 raise ReadProblem(source, f"starts with a {encoding.upper()} byte-order mark "
-                                  "but is not valid in that encoding") from None
+                                  "but is not text in that encoding")
+            return text, encoding
     if data.startswith(_BINARY_MAGIC):
         raise ReadProblem(source, "is a binary file (image, PDF or archive), not text")
     utf16 = _utf16_without_bom(data)
@@ -188,21 +272,21 @@ def decode(data: bytes, source: str) -> str:
     if b"\x00" in data[:65536]:
         raise ReadProblem(source, "is a binary file (contains NUL bytes), not text")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as error:
         if error.start >= len(data) - 3 and _looks_like_text(data[: error.start].decode("utf-8")):
             # A file cut off inside its last character: keep everything before it.
-            return data[: error.start].decode("utf-8")
+            return data[: error.start].decode("utf-8"), "utf-8"
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
         raise ReadProblem(source, "is in no supported encoding (UTF-8, UTF-16, GB18030/GBK)") from None
     if not _looks_like_text(text):
         raise ReadProblem(source, "is in no supported encoding (UTF-8, UTF-16, GB18030/GBK)")
-    return text
+    return text, "gb18030"
 
 
-def _utf16_without_bom(data: bytes) -> str | None:
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
     """UTF-16 without a byte-order mark: the byte order whose text is plausibly Chinese or ASCII."""
     if len(data) % 2 or b"\x00" not in data[:65536]:
         return None
@@ -217,8 +301,16 @@ def _utf16_without_bom(data: bytes) -> str | None:
                         or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef")
         score = plausible / max(1, len(sample))
         if score > best_score:
-            best, best_score = text, score
+            best, best_score = (text, encoding), score
     return best if best_score >= 0.9 else None
+
+
+def _mostly_characters(text: str) -> bool:
+    """At least 90% letters, digits, punctuation, symbols and spaces (no unassigned or format codes)."""
+    sample = text[:20000]
+    readable = sum(1 for ch in sample if ch in "\r\n\t" or unicodedata.category(ch)[0] in "LNPSZ"
+                   and unicodedata.category(ch) != "Co")
+    return readable >= 0.9 * len(sample)
 
 
 def _looks_like_text(text: str) -> bool:
@@ -292,10 +384,39 @@ def markdown_blocks(text: str) -> list[Block]:
     return blocks
 
 
+#: Nesting deeper than this is no real page; an HTML parser needs time quadratic in the depth
+#: (100,000 nested <div> take lexbor 17 s), so such markup is read by stripping its tags.
+MAX_HTML_DEPTH = 1000
+_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)[^>]*?(/?)>")
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+_UNREAD = re.compile(r"<(script|style|noscript|template|head)\b.*?</\1\s*>|<!--.*?-->", re.S | re.I)
+
+
+def html_depth(markup: str) -> int:
+    """How deep the elements nest (closing tags counted, void elements not)."""
+    depth = deepest = 0
+    for closing, name, self_closing in _TAG.findall(markup):
+        if closing:
+            depth = max(0, depth - 1)
+        elif not self_closing and name.lower() not in _VOID:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def _stripped_blocks(markup: str) -> list[Block]:
+    """The text of pathological markup: scripts and styles removed, block tags as line breaks."""
+    text = _UNREAD.sub(" ", markup)
+    text = _TAG.sub(lambda m: "\n" if m.group(2).lower() in _BLOCK_TAGS | {"br"} else "", text)
+    return markdown_blocks(html.unescape(text))
+
+
 def html_blocks(markup: str) -> list[Block]:
     """Block-level text of an HTML page; scripts, styles and comments are dropped."""
     from selectolax.lexbor import LexborHTMLParser
 
+    if html_depth(markup) > MAX_HTML_DEPTH:
+        return _stripped_blocks(markup)
     tree = LexborHTMLParser(markup)
     for node in tree.css("script, style, noscript, template, head"):
         node.decompose()

@@ -48,8 +48,12 @@ def _label_rows(path: str):
     if missing:
         raise LabelError(f"{path}:1: label file needs the columns {', '.join(LABEL_COLUMNS)} "
                          f"(missing {', '.join(missing)})")
-    for row in reader:
-        yield f"{path}:{reader.line_num}", row
+    csv.field_size_limit(2**31 - 1)  # a suggestions file holds whole paragraphs, some very long
+    try:
+        for row in reader:
+            yield f"{path}:{reader.line_num}", row
+    except csv.Error as error:
+        raise LabelError(f"{path}:{reader.line_num}: not a readable CSV row ({error})") from None
 
 
 def labeled_ids(paths: list[str]) -> set[str]:
