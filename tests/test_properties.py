@@ -1,0 +1,78 @@
+"""Property-based tests of reading and cleaning (issue 6): any text, any supported encoding."""
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from countythemes.cleaning import paragraph_id
+from countythemes.corpus import iter_paragraphs
+from countythemes.reading import ReadProblem, decode, parse_text
+
+#: Characters news pages are made of: Chinese, full-width and ASCII punctuation, digits, letters, markup.
+NEWS_CHARACTERS = st.sampled_from(list(
+    "县乡村镇市省的了在是和发展产业就业脱贫攻坚驻村工作队干部整治生态资金贷款合作社平顺中阳兴大同"
+    "，。、；：？！“”（）《》—…·　 0123456789abcXYZ<>/#*-_=\"'&;\n\r\t"))
+TEXTS = st.text(NEWS_CHARACTERS, max_size=400) | st.text(max_size=200)
+ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "gb18030"]
+RELAXED = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@RELAXED
+@given(TEXTS, st.sampled_from(ENCODINGS), st.sampled_from([".txt", ".md", ".html"]))
+def test_any_text_in_any_supported_encoding_reads_without_an_exception(tmp_path_factory, text, encoding, suffix):
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        data = text.encode("utf-8")  # GB18030 covers all of Unicode; this is for lone surrogates
+    path = tmp_path_factory.mktemp("any") / f"article{suffix}"
+    path.write_bytes(data)
+    problems: list[ReadProblem] = []
+    paragraphs = list(iter_paragraphs([str(path)], problems.append))
+    assert all(isinstance(p, ReadProblem) for p in problems)
+    assert len(problems) <= 1  # a file is either read or refused with one reason
+    for p in paragraphs:
+        assert p.text.strip() and p.id == paragraph_id(p.text)
+
+
+@RELAXED
+@given(TEXTS, st.sampled_from(ENCODINGS))
+def test_decoding_gives_the_text_back_or_refuses_it(text, encoding):
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        return
+    try:
+        decoded = decode(data, "article.txt")
+    except ReadProblem:
+        return  # refused with a reason, never an exception of another kind
+    parse_text(decoded, "article.txt")  # and whatever was decoded can be parsed
+
+
+ARTICLE = st.builds(
+    lambda title, paragraphs: (title, paragraphs),
+    st.text(NEWS_CHARACTERS.filter(lambda c: c not in "\n\r<>#*"), min_size=4, max_size=20),
+    st.lists(st.text(NEWS_CHARACTERS.filter(lambda c: c not in "\n\r<>#*"), min_size=20, max_size=120),
+             min_size=1, max_size=4))
+
+
+@RELAXED
+@given(st.lists(ARTICLE, min_size=2, max_size=5), st.randoms(use_true_random=False))
+def test_ids_do_not_change_when_articles_are_reordered(tmp_path_factory, articles, random):
+    folder = tmp_path_factory.mktemp("reorder")
+
+    def ids(order: list[int], name: str) -> dict[str, str]:
+        path = folder / name
+        with open(path, "w", encoding="utf-8") as handle:
+            for i in order:
+                title, paragraphs = articles[i]
+                handle.write(json.dumps({"id": str(i), "title": title, "text": "\n\n".join(paragraphs)},
+                                        ensure_ascii=False) + "\n")
+        return {p.id: p.text for p in iter_paragraphs([str(path)], lambda problem: None)}
+
+    order = list(range(len(articles)))
+    shuffled = order[:]
+    random.shuffle(shuffled)
+    assert ids(order, "a.jsonl") == ids(shuffled, "b.jsonl")
+
