@@ -92,6 +92,8 @@ def analyze_parser(project: Path) -> argparse.ArgumentParser:
     classify.add_argument("--format", choices=["json", "table"], default="json",
                           help="json: one JSON line per paragraph (default); table: a readable table")
     classify.add_argument("--no-topics", action="store_true", help="skip topic inference (faster)")
+    classify.add_argument("--workers", type=_positive, default=None, metavar="N",
+                          help="processes to use (default: every core for inputs over 2 MB, else one)")
     classify.add_argument("--models", **models)
 
     report = commands.add_parser("report", help="write the theme report: PNGs, CSVs and index.html")
@@ -180,21 +182,89 @@ def _topic_scorer(folder: str):
         raise UserError(str(error)) from None
 
 
-def _classified(paths: list[str], scorer, problems: _Problems, topic_scorer=None) -> Iterable[dict]:
-    from .corpus import iter_paragraphs
+#: What a worker process applies to each paragraph; set before the pool forks, so it is inherited.
+_annotator: Callable[[object], dict] | None = None
 
-    for paragraph in iter_paragraphs(paths, problems):
-        record = {**paragraph.record(), **scorer.classify(paragraph.text)}
+
+def _annotate(paragraph) -> dict:
+    return _annotator(paragraph)
+
+
+def _classified(paths: list[str], scorer, problems: _Problems, topic_scorer=None, workers: int = 1) -> Iterable[dict]:
+    """Paragraph records with theme (and topic) fields, in input order, on ``workers`` processes."""
+    global _annotator
+    from .corpus import iter_annotated
+
+    def annotate(paragraph) -> dict:
+        record = paragraph.record()
+        record.update(scorer.classify(paragraph.text))
         if topic_scorer is not None:
             record.update(topic_scorer.topic(paragraph.text))
-        yield record
+        return record
+
+    _annotator = annotate
+    progress = _Progress("paragraphs")
+    if workers <= 1:
+        for _, record in iter_annotated(paths, problems, _annotate):
+            progress.step()
+            yield record
+        progress.done()
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for _, record in iter_annotated(paths, problems, _annotate,
+                                        mapper=lambda job, items: pool.imap(job, items, chunksize=16)):
+            progress.step()
+            yield record
+    progress.done()
+
+
+class _Progress:
+    """A count and rate on stderr, redrawn in place; only on a terminal, so piped output stays clean."""
+
+    def __init__(self, unit: str):
+        import time
+
+        self.unit, self.count, self.clock = unit, 0, time.monotonic
+        self.start = self.last = self.clock()
+        self.shown = sys.stderr.isatty()
+
+    def step(self) -> None:
+        self.count += 1
+        if self.shown and self.clock() - self.last >= 0.5:
+            self.last = self.clock()
+            rate = self.count / max(self.last - self.start, 1e-9)
+            sys.stderr.write(f"\r{self.count:,} {self.unit} ({rate:,.0f}/s)")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.shown and self.count and self.last > self.start:
+            sys.stderr.write(f"\r{self.count:,} {self.unit} in {self.clock() - self.start:.1f} s\n")
+
+
+def _workers(requested: int | None, paths: list[str]) -> int:
+    """Every core for a large input (over 2 MB), one process for a small one (starting more costs more)."""
+    if requested is not None:
+        return requested
+    total = 0
+    for path in paths:
+        if path == "-":
+            continue
+        for root, _, names in os.walk(path) if os.path.isdir(path) else [(None, None, [path])]:
+            for name in names:
+                try:
+                    total += os.stat(os.path.join(root, name) if root else name).st_size
+                except OSError:
+                    pass
+    return (os.cpu_count() or 1) if total > 2 * 2**20 else 1
 
 
 def _classify(args) -> int:
     scorer = _theme_scorer(args.models)
     topic_scorer = None if args.no_topics else _topic_scorer(args.models)
     problems = _Problems()
-    records = _classified(args.paths, scorer, problems, topic_scorer)
+    records = _classified(args.paths, scorer, problems, topic_scorer, _workers(args.workers, args.paths))
     if args.format == "table":
         _print_table(records, scorer.names)
     else:
