@@ -80,6 +80,23 @@ def reference_segment(text: str) -> list[str]:
 
 def tokenize(text: str) -> list[str]:
     """Feature tokens for the classifier and topics: words only, no stopwords or numbers."""
+    return tokenize_filter(segment(text))
+
+
+def tokenize_filter(tokens: list[str]) -> list[str]:
+    """The feature tokens among a segmentation's tokens."""
     stop = stopwords()
-    return [t for t in segment(text)
-            if t not in stop and _WORD.search(t) and not _NUMBERLIKE.match(t)]
+    return [t for t in tokens if _is_feature(t, stop)]
+
+
+_FEATURE: dict[str, bool] = {}
+
+
+def _is_feature(token: str, stop: frozenset[str]) -> bool:
+    """A word, not a stopword or a number; remembered, as the same tokens come back all the time."""
+    known = _FEATURE.get(token)
+    if known is None:
+        known = token not in stop and bool(_WORD.search(token)) and not _NUMBERLIKE.match(token)
+        if len(_FEATURE) < 500_000:
+            _FEATURE[token] = known
+    return known
