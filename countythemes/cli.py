@@ -165,21 +165,30 @@ def _paragraphs(paths: list[str]) -> int:
 
 
 def _theme_scorer(folder: str):
-    from .modelfiles import ModelError, load_theme_scorer
+    from .modelfiles import load_theme_scorer
+
+    return _model(load_theme_scorer, Path(folder))
+
+
+def _topic_scorer(folder: str, model: dict | None = None):
+    from .modelfiles import load_topic_scorer
+
+    return _model(load_topic_scorer, Path(folder), model)
+
+
+def _model(load: Callable, *args):
+    """A model file's contents; a missing or broken file is the user's to rebuild."""
+    from .modelfiles import ModelError
 
     try:
-        return load_theme_scorer(Path(folder))
+        return load(*args)
     except ModelError as error:
         raise UserError(str(error)) from None
 
 
-def _topic_scorer(folder: str):
-    from .modelfiles import ModelError, load_topic_scorer
-
-    try:
-        return load_topic_scorer(Path(folder))
-    except ModelError as error:
-        raise UserError(str(error)) from None
+def _label_files(args) -> list[str]:
+    """The seeds' labels.csv where there is one, then the --labels files."""
+    return ([str(args.seed_labels)] if args.seed_labels.exists() else []) + args.labels
 
 
 #: What a worker process applies to each paragraph; set before the pool forks, so it is inherited.
@@ -303,13 +312,10 @@ def _print_table(records: Iterable[dict], names: dict[str, str]) -> None:
 
 
 def _topics(args) -> int:
-    from .modelfiles import ModelError, read_model_file
+    from .modelfiles import read_model_file
 
     scorer = _theme_scorer(args.models)  # for the themes' names
-    try:
-        model = read_model_file(Path(args.models), "topics.json")
-    except ModelError as error:
-        raise UserError(str(error)) from None
+    model = _model(read_model_file, Path(args.models), "topics.json")
     anchors = len(model.get("anchors", {}))
     kind = f"seeded: topics 1–{anchors} anchored to the themes' typical words" if model["seeded"] else "unseeded"
     print(f"{model['k']} topics ({kind}); mean c_npmi {model['coherence']['c_npmi']:.3f}, "
@@ -326,19 +332,16 @@ def _topics(args) -> int:
 
 def _report(args) -> int:
     from .corpus import iter_paragraphs
-    from .modelfiles import ModelError, read_manifest, read_model_file, write_folder
+    from .modelfiles import read_manifest, read_model_file, write_folder
     from .report import build_report, report_rows
     from .training import LabelError, label_themes
 
     scorer = _theme_scorer(args.models)
-    topic_scorer = _topic_scorer(args.models)
+    manifest = _model(read_manifest, Path(args.models))
+    topics = _model(read_model_file, Path(args.models), "topics.json")
+    topic_scorer = _topic_scorer(args.models, topics)
     try:
-        manifest = read_manifest(Path(args.models))
-        topics = read_model_file(Path(args.models), "topics.json")
-    except ModelError as error:
-        raise UserError(str(error)) from None
-    try:
-        labels = label_themes(([str(args.seed_labels)] if args.seed_labels.exists() else []) + args.labels)
+        labels = label_themes(_label_files(args))
     except LabelError as error:
         raise UserError(str(error)) from None
     problems = _Problems()
@@ -368,7 +371,7 @@ def _shown(path: str, project: Path) -> str:
 
 def _suggest(args) -> int:
     from .classifier import pick_for_labeling
-    from .training import LABEL_COLUMNS, LabelError, labeled_ids
+    from .training import LABEL_COLUMNS, LabelError, label_themes
 
     out = None if args.out == "-" else Path(args.out)
     if out is not None and out.exists():
@@ -376,7 +379,7 @@ def _suggest(args) -> int:
                         "are never overwritten (choose another name)")
     scorer = _theme_scorer(args.models)
     try:
-        done = labeled_ids(([str(args.seed_labels)] if args.seed_labels.exists() else []) + args.labels)
+        done = set(label_themes(_label_files(args)))
     except LabelError as error:
         raise UserError(str(error)) from None
     problems = _Problems()
@@ -542,19 +545,13 @@ def _check(committed: Path, files: dict, manifest: dict) -> int:
     """Compare a fresh training with the model files in ``committed``, without touching them."""
     import tempfile
 
-    from .modelfiles import ModelError, compare_models, read_manifest, write_models
+    from .modelfiles import compare_models, read_manifest, write_models
 
-    try:
-        read_manifest(committed)
-    except ModelError as error:
-        raise UserError(str(error)) from None
+    _model(read_manifest, committed)
     with tempfile.TemporaryDirectory(prefix=".check-", dir=committed.parent) as scratch:
         fresh = Path(scratch) / "models"
         write_models(fresh, files, manifest)
-        try:
-            differences = compare_models(committed, fresh)
-        except ModelError as error:
-            raise UserError(str(error)) from None
+        differences = _model(compare_models, committed, fresh)
     if differences:
         print(f"{committed}/ does not match a fresh training ({len(differences)} differences); "
               "retrain with: python train.py", file=sys.stderr)

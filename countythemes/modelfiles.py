@@ -115,24 +115,22 @@ def load_theme_scorer(folder: Path):
     """The stored classifier, checked against the manifest, ready to score paragraphs."""
     from .classifier import ThemeScorer
 
-    path = Path(folder) / CLASSIFIER
-    model = read_model_file(folder, CLASSIFIER)
-    try:
-        return ThemeScorer(model)
-    except (KeyError, TypeError, ValueError) as error:
-        raise ModelError(f"{path}: not a classifier this tool can read ({error}); {REBUILD}") from None
+    return _ready(Path(folder) / CLASSIFIER, "a classifier", ThemeScorer, read_model_file(folder, CLASSIFIER))
 
 
-def load_topic_scorer(folder: Path):
-    """The stored topic model, checked against the manifest, ready to infer topics."""
+def load_topic_scorer(folder: Path, model: dict | None = None):
+    """The stored topic model, ready to infer topics; ``model`` where topics.json was already read."""
     from .topics import TopicScorer
 
-    path = Path(folder) / TOPICS
-    model = read_model_file(folder, TOPICS)
+    model = read_model_file(folder, TOPICS) if model is None else model
+    return _ready(Path(folder) / TOPICS, "a topic model", TopicScorer, model)
+
+
+def _ready(path: Path, kind: str, make, model: dict):
     try:
-        return TopicScorer(model)
+        return make(model)
     except (KeyError, TypeError, ValueError) as error:
-        raise ModelError(f"{path}: not a topic model this tool can read ({error}); {REBUILD}") from None
+        raise ModelError(f"{path}: not {kind} this tool can read ({error}); {REBUILD}") from None
 
 
 #: Floats may differ in their last digits between machines (BLAS, CPU); more than this is a real change.

@@ -178,7 +178,7 @@ def _read_large(path: str) -> Iterator[RawDocument | ReadProblem]:
             except UnicodeDecodeError as error:
                 yield ReadProblem(path, f"undecodable bytes near byte {offset + error.start:,}; "
                                         "the text before them was read")
-                pending, chunk = pending, b""
+                chunk = b""
             offset += len(chunk)
             while len(pending) > PIECE or (not chunk and pending.strip()):
                 cut = len(pending) if not chunk else _piece_end(pending)

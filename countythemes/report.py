@@ -156,7 +156,6 @@ def chinese_font() -> str:
     rcParams["font.family"] = "sans-serif"
     rcParams["font.sans-serif"] = [name]
     rcParams["axes.unicode_minus"] = False
-    rcParams["svg.hashsalt"] = "countythemes"
     return name
 
 

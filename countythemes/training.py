@@ -56,12 +56,6 @@ def _label_rows(path: str):
         raise LabelError(f"{path}:{reader.line_num}: not a readable CSV row ({error})") from None
 
 
-def labeled_ids(paths: list[str]) -> set[str]:
-    """Ids that already have a theme in any of the label files."""
-    return {(row.get("id") or "").strip() for path in paths for _, row in _label_rows(path)
-            if (row.get("theme") or "").strip()}
-
-
 def label_themes(paths: list[str]) -> dict[str, str]:
     """Each labeled id's theme; a later file's label wins over an earlier one's."""
     return {(row.get("id") or "").strip(): (row.get("theme") or "").strip()
