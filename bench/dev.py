@@ -59,7 +59,7 @@ def main() -> int:
         for row, paragraph in zip(story, article_paragraphs(article, context)):
             predicted.append(scorer.classify(row["text"]))
             places.append(paragraph)
-            counts = typical_word_counts(row["text"], [t.words for t in themes])
+            counts = typical_word_counts(row["text"], tuple(t.words for t in themes))
             best = max(range(len(counts)), key=counts.__getitem__)
             baseline.append(themes[best].key if counts[best] else "other")
     rows = [r for story in stories.values() for r in story]

@@ -8,6 +8,7 @@ importing scikit-learn.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .tokens import tokenize
+from .tokens import segment, tokenize
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,37 @@ def paragraph_tokens(text: str) -> list[str]:
     return list(_cached_tokens(text))
 
 
-def typical_word_counts(text: str, words) -> list[int]:
+class TypicalWords:
+    """Counts each theme's typical words in raw text (as ``str.count`` does, word by word).
+
+    Only the words whose first character occurs in the text are counted: a
+    paragraph holds the first characters of few of them.
+    """
+
+    def __init__(self, words: tuple[tuple[str, ...], ...]):
+        self.words = words
+        self.by_first: dict[str, list[tuple[str, int]]] = {}
+        for theme, group in enumerate(words):
+            for word in group:
+                self.by_first.setdefault(word[0], []).append((word, theme))
+        self.first_characters = re.compile("[" + "".join(map(re.escape, sorted(self.by_first))) + "]")
+
+    def counts(self, text: str) -> list[int]:
+        counts = [0] * len(self.words)
+        for first in set(self.first_characters.findall(text)):
+            for word, theme in self.by_first[first]:
+                counts[theme] += text.count(word)
+        return counts
+
+
+@lru_cache(maxsize=8)
+def _typical_words(words: tuple[tuple[str, ...], ...]) -> TypicalWords:
+    return TypicalWords(words)
+
+
+def typical_word_counts(text: str, words: tuple[tuple[str, ...], ...]) -> list[int]:
     """Occurrences of each theme's typical words in the raw text."""
-    return [sum(text.count(w) for w in theme) for theme in words]
+    return _typical_words(words).counts(text)
 
 
 def typical_word_features(text: str, words: tuple[tuple[str, ...], ...]) -> np.ndarray:
@@ -76,45 +105,59 @@ class ThemeScorer:
         self.names = dict(model["names"])
         self.index = {word: i for i, word in enumerate(model["vocabulary"])}
         self.idf = np.asarray(model["idf"], dtype=np.float64)
-        self.words = tuple(tuple(w) for w in model["typical_words"])
+        self.typical = TypicalWords(tuple(tuple(w) for w in model["typical_words"]))
         self.coef = np.asarray(model["coef"], dtype=np.float64)
         self.intercept = np.asarray(model["intercept"], dtype=np.float64)
         self.inverse_temperature = float(model["inverse_temperature"])
         self.threshold = float(model["threshold"])
         width = len(self.index)
-        if self.idf.shape != (width,) or self.coef.shape != (len(self.classes), width + len(self.words)) \
+        if self.idf.shape != (width,) or self.coef.shape != (len(self.classes), width + len(self.typical.words)) \
                 or self.intercept.shape != (len(self.classes),):
             raise ValueError("array shapes do not agree")
 
-    def features(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        counts: dict[int, int] = {}
-        for token in tokens:
-            column = self.index.get(token)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
-        values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self.idf[columns]
-        norm = np.sqrt(np.dot(values, values))
-        return columns, (values / norm if norm > 0 else values)
+    def probabilities(self, texts: list[str], words: list[list[str]]) -> np.ndarray:
+        """One row of theme probabilities per paragraph, all paragraphs in one pass of array work.
 
-    def probabilities(self, text: str, tokens: list[str]) -> np.ndarray:
-        columns, values = self.features(tokens)
-        width = len(self.index)
-        decision = (self.coef[:, columns] @ values + self.coef[:, width:] @ typical_word_features(text, self.words)
-                    + self.intercept)
+        ``words`` are the paragraphs' segmentations: every vocabulary word is a
+        feature token, so looking the raw tokens up in the vocabulary gives
+        what the pipeline's tokenizer gives.
+        """
+        n, width, index = len(texts), len(self.index), self.index
+        cells: list[int] = []  # row * width + column, once per token occurrence
+        for row, tokens in enumerate(words):
+            offset = row * width
+            cells.extend([offset + column for column in map(index.get, tokens) if column is not None])
+        cells, counts = np.unique(np.array(cells, dtype=np.int64), return_counts=True)
+        rows, columns = np.divmod(cells, width)
+        # TF-IDF with sublinear tf and l2 norm, as the pipeline's TfidfVectorizer.
+        values = (1.0 + np.log(counts)) * self.idf[columns]
+        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n))
+        values /= norms[rows]
+        decision = np.empty((n, len(self.classes)))
+        for c in range(len(self.classes)):
+            decision[:, c] = np.bincount(rows, weights=self.coef[c, columns] * values, minlength=n)
+        typical = np.log1p(np.array([self.typical.counts(text) for text in texts], dtype=np.float64))
+        decision += typical.reshape(n, -1) @ self.coef[:, width:].T + self.intercept
         logits = self.inverse_temperature * decision
-        exponentials = np.exp(logits - logits.max())
-        return exponentials / exponentials.sum()
+        exponentials = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return exponentials / exponentials.sum(axis=1, keepdims=True)
 
-    def classify(self, text: str) -> dict:
-        probabilities = self.probabilities(text, tokenize(text))
+    def verdict(self, probabilities: np.ndarray) -> dict:
+        """A paragraph's theme, confidence, every theme's probability, and whether to look twice."""
+        scores = [round(p, 4) for p in probabilities.tolist()]
         best = int(np.argmax(probabilities))
         return {
             "theme": self.classes[best],
-            "confidence": round(float(probabilities[best]), 4),
-            "scores": {c: round(float(p), 4) for c, p in zip(self.classes, probabilities)},
+            "confidence": scores[best],
+            "scores": dict(zip(self.classes, scores)),
             "uncertain": bool(probabilities[best] < self.threshold),
         }
+
+    def classify_all(self, texts: list[str], words: list[list[str]]) -> list[dict]:
+        return [self.verdict(row) for row in self.probabilities(texts, words)]
+
+    def classify(self, text: str) -> dict:
+        return self.classify_all([text], [segment(text)])[0]
 
 
 def margin(scores: dict[str, float]) -> float:

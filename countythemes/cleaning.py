@@ -40,6 +40,8 @@ _BYLINE = re.compile(
     rf")$"
 )
 _NAVIGATION = re.compile(r"返回首页|返回.{0,12}新闻|上一篇|下一篇|分享到|扫一扫|点击查看|阅读原文|https?://|\]\(|^\s*\|")
+#: A character one of those starts with: most lines hold none, and need no full search.
+_NAVIGATION_OPENING = re.compile(r"[返上下分扫点阅h\]|]")
 #: "… 摄" credits: a whole credit line, or a caption sentence ending with its credit.
 _CREDIT_LINE = re.compile(rf"^(?:(?:本报)?(?:记者|通讯员))?\s*{_NAMES}\s*摄(?:影)?$")
 _CAPTION_WITH_CREDIT = re.compile(rf"[。！？\s](?:(?:本报)?(?:记者|通讯员))?\s*{_NAMES}\s*摄(?:影)?$")
@@ -52,8 +54,15 @@ _SUBTITLE = re.compile(r"^\s*(?:——|--|－－|—)\s*\S")
 # ------------------------------------------------------------------- text helpers
 
 
+def _has_spaces(text: str) -> bool:
+    """Whether the text holds a space cleaning rewrites; most corpus lines hold none."""
+    return " " in text or "\t" in text or "\u3000" in text or "\u00a0" in text
+
+
 def normalize_spaces(text: str) -> str:
     """Remove spaces spread inside Chinese text; keep them between Latin words and numbers."""
+    if not _has_spaces(text):
+        return text.strip()
     text = text.replace("\u3000", " ").replace("\u00a0", " ")
     text = re.sub(r"[ \t]+", " ", text).strip()
     return re.sub(rf"(?<={_CJK_OR_PUNCT}) | (?={_CJK_OR_PUNCT})", "", text)
@@ -69,14 +78,27 @@ def normalize_heading(text: str) -> str:
 
 
 def paragraph_id(text: str) -> str:
-    """A stable id from the paragraph's normalized text alone (not its file or position)."""
-    key = unicodedata.normalize("NFKC", text)
-    key = re.sub(r"\s+", "", key)
+    """A stable id from the paragraph's normalized text alone (not its file or position).
+
+    The key is the NFKC form without white space. Most paragraphs differ from
+    that only by full-width punctuation, so those characters are mapped first
+    (NFKC maps each on its own) and the costly normalization runs only where
+    the result is still not normal (tested against the plain definition).
+    """
+    key = "".join(text.split())
+    for form in set(_FULL_WIDTH.findall(key)):
+        key = key.replace(form, chr(ord(form) - 0xFEE0))
+    if not unicodedata.is_normalized("NFKC", key):
+        key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 
+#: Full-width ASCII forms (，：（ …); NFKC makes each the ASCII character 0xFEE0 below.
+_FULL_WIDTH = re.compile("[\uff01-\uff5e]")
+
+
 def visible_length(text: str) -> int:
-    return len(re.sub(r"\s", "", text))
+    return len("".join(text.split()))
 
 
 # ---------------------------------------------------------------------- articles
@@ -234,11 +256,11 @@ def _classify(blocks: list[Block]) -> list[_Line]:
         text = normalize_spaces(raw)
         if not text:
             continue
-        if _NAVIGATION.search(text):
+        if _NAVIGATION_OPENING.search(text) and _NAVIGATION.search(text):
             lines.append(_Line(text, "skip"))
         elif _CREDIT_LINE.match(loose):
             lines.append(_Line(text, "credit"))
-        elif _CAPTION_WITH_CREDIT.search(loose) and visible_length(text) <= 200:
+        elif loose.endswith(("摄", "摄影")) and _CAPTION_WITH_CREDIT.search(loose) and visible_length(text) <= 200:
             lines.append(_Line(text, "caption"))
         elif _SUBTITLE.match(text) and visible_length(text) <= 60 and not _TERMINAL.search(text):
             lines.append(_Line(normalize_heading(raw).lstrip("—－- "), "subtitle"))
@@ -263,6 +285,8 @@ def _classify(blocks: list[Block]) -> list[_Line]:
 
 def _loose(text: str) -> str:
     """Runs of spaces made one: names in bylines and credits are told apart by them."""
+    if not _has_spaces(text):
+        return text.strip()
     return re.sub(r"[ \t\u3000\u00a0]+", " ", text).strip()
 
 
@@ -273,6 +297,8 @@ def _is_byline(text: str) -> bool:
 
 def _signed(loose: str) -> bool:
     """A sentence followed by its byline, as in ``…参加会议。(张明提 弓芳芳)``."""
+    if not loose.rstrip().endswith((")", "）")):  # where a trailing byline must end
+        return False
     unsigned = _TRAILING_BYLINE.sub("", loose)
     return unsigned != loose and bool(_TERMINAL.search(unsigned))
 

@@ -191,42 +191,81 @@ def _label_files(args) -> list[str]:
     return ([str(args.seed_labels)] if args.seed_labels.exists() else []) + args.labels
 
 
-#: What a worker process applies to each paragraph; set before the pool forks, so it is inherited.
-_annotator: Callable[[object], dict] | None = None
+#: What a worker process applies to each batch of paragraphs; set before the pool forks, so it is inherited.
+_annotator: Callable[[list], list] | None = None
 
 
-def _annotate(paragraph) -> dict:
-    return _annotator(paragraph)
+def _annotate(paragraphs: list) -> list:
+    return _annotator(paragraphs)
 
 
-def _classified(paths: list[str], scorer, problems: _Problems, topic_scorer=None, workers: int = 1) -> Iterable[dict]:
-    """Paragraph records with theme (and topic) fields, in input order, on ``workers`` processes."""
+def _annotated(paths: list[str], annotate: Callable[[list], list], problems: _Problems,
+               workers: int = 1) -> Iterable[tuple[int, object]]:
+    """Each paragraph's article number and what ``annotate`` makes of it, in input order, on ``workers`` processes."""
     global _annotator
     from .corpus import iter_annotated
-
-    def annotate(paragraph) -> dict:
-        record = paragraph.record()
-        record.update(scorer.classify(paragraph.text))
-        if topic_scorer is not None:
-            record.update(topic_scorer.topic(paragraph.text))
-        return record
 
     _annotator = annotate
     progress = _Progress("paragraphs")
     if workers <= 1:
-        for _, record in iter_annotated(paths, problems, _annotate):
+        for item in iter_annotated(paths, problems, _annotate):
             progress.step()
-            yield record
+            yield item
         progress.done()
         return
     import multiprocessing
 
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for _, record in iter_annotated(paths, problems, _annotate,
-                                        mapper=lambda job, items: pool.imap(job, items, chunksize=16)):
+        for item in iter_annotated(paths, problems, _annotate, mapper=lambda job, batches: pool.imap(job, batches)):
             progress.step()
-            yield record
+            yield item
     progress.done()
+
+
+def _verdicts(scorer, topic_scorer=None) -> Callable[[list], list[dict]]:
+    """Paragraph records with their theme (and topic) fields, a batch at a time."""
+    def annotate(paragraphs: list) -> list[dict]:
+        verdicts = scorer.classify_all([p.text for p in paragraphs], [p.words for p in paragraphs])
+        records = []
+        for paragraph, verdict in zip(paragraphs, verdicts):
+            record = paragraph.record()
+            record.update(verdict)
+            if topic_scorer is not None:
+                record.update(topic_scorer.topic(paragraph.words))
+            records.append(record)
+        return records
+    return annotate
+
+
+def _classified(paths: list[str], scorer, problems: _Problems, topic_scorer=None, workers: int = 1) -> Iterable[dict]:
+    """Paragraph records with theme (and topic) fields, in input order."""
+    for article_index, record in _annotated(paths, _verdicts(scorer, topic_scorer), problems, workers):
+        record["article_index"] = article_index
+        yield record
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+_ARTICLE_INDEX = '"article_index": '
+
+
+def _classified_lines(paths: list[str], scorer, problems: _Problems, topic_scorer=None,
+                      workers: int = 1) -> Iterable[str]:
+    """``_classified`` as JSON lines, encoded by the workers.
+
+    A worker encodes each record in two pieces around its article number,
+    which only the reading order decides; here the number goes in between.
+    """
+    verdicts = _verdicts(scorer, topic_scorer)
+
+    def encoded(paragraphs: list) -> list[tuple[str, str]]:
+        pieces = []
+        for record in verdicts(paragraphs):
+            head, _, tail = _ENCODER.encode(record).partition(_ARTICLE_INDEX)
+            pieces.append((head + _ARTICLE_INDEX, tail[tail.index(","):]))
+        return pieces
+
+    for article_index, (head, tail) in _annotated(paths, encoded, problems, workers):
+        yield f"{head}{article_index}{tail}\n"
 
 
 class _Progress:
@@ -273,11 +312,11 @@ def _classify(args) -> int:
     scorer = _theme_scorer(args.models)
     topic_scorer = None if args.no_topics else _topic_scorer(args.models)
     problems = _Problems()
-    records = _classified(args.paths, scorer, problems, topic_scorer, _workers(args.workers, args.paths))
+    workers = _workers(args.workers, args.paths)
     if args.format == "table":
-        _print_table(records, scorer.names)
+        _print_table(_classified(args.paths, scorer, problems, topic_scorer, workers), scorer.names)
     else:
-        _json_lines(records)
+        sys.stdout.writelines(_classified_lines(args.paths, scorer, problems, topic_scorer, workers))
     return EXIT_BAD_INPUT if problems.count else 0
 
 

@@ -1,12 +1,13 @@
 """From input paths to body paragraphs with ids and places: reading, cleaning, places."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
 
 from .cleaning import Article, paragraph_id, split_articles
 from .places import attribute
 from .reading import RawDocument, ReadProblem, read_documents
+from .tokens import segment
 
 
 @dataclass
@@ -24,6 +25,8 @@ class Paragraph:
     province: str | None
     place_source: str | None
     date: str | None = None
+    #: The text's segmentation, every token in order: made once, read by places, themes and topics.
+    words: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def record(self) -> dict:
         return {"source": self.source, "article": self.article, "article_index": self.article_index,
@@ -40,58 +43,89 @@ def document_paragraphs(document: RawDocument) -> Iterator[Paragraph]:
 
 
 def article_paragraphs(article: Article, context: str) -> Iterator[Paragraph]:
-    places = attribute(article.paragraphs, article.headline, context)
-    for index, (text, place) in enumerate(zip(article.paragraphs, places)):
+    words = [segment(text) for text in article.paragraphs]
+    places = attribute(article.paragraphs, article.headline, context, words)
+    for index, (text, tokens, place) in enumerate(zip(article.paragraphs, words, places)):
         yield Paragraph(
             source=article.source, article=article.title, article_index=article.index,
-            paragraph=index, id=paragraph_id(text), text=text, **place.fields(), date=article.date,
+            paragraph=index, id=paragraph_id(text), text=text, **place.fields(), date=article.date, words=tokens,
         )
 
 
 def iter_paragraphs(paths: list[str], on_problem: Callable[[ReadProblem], None]) -> Iterator[Paragraph]:
     """Every body paragraph of every input; problems go to ``on_problem`` and reading goes on."""
-    for paragraph, _ in iter_annotated(paths, on_problem):
+    for article_index, paragraph in iter_annotated(paths, on_problem):
+        paragraph.article_index = article_index
         yield paragraph
 
 
-def iter_annotated(paths: list[str], on_problem: Callable[[ReadProblem], None],
-                   annotate: Callable[[Paragraph], dict] | None = None,
-                   mapper: Callable = map) -> Iterator[tuple[Paragraph, dict | None]]:
-    """Every body paragraph with what ``annotate`` says of it, in input order.
+Annotate = Callable[[list[Paragraph]], list]
 
-    The work per document (cleaning, places, ``annotate``) goes through
+
+def iter_annotated(paths: list[str], on_problem: Callable[[ReadProblem], None], annotate: Annotate | None = None,
+                   mapper: Callable = map) -> Iterator[tuple[int, object]]:
+    """Each body paragraph's article number and what ``annotate`` makes of it, in input order.
+
+    ``annotate`` takes a batch of paragraphs (so scoring can work on arrays)
+    and gives one value for each; without it the value is the paragraph. The
+    work per batch of documents (cleaning, places, ``annotate``) goes through
     ``mapper``: ``map`` here, or an ordered process pool's ``imap`` to use
-    every core. Articles are then numbered through each source, also where a
-    source gives several documents (the records of a JSONL corpus, the pieces
-    of a large file).
+    every core, where only those values come back. Articles are numbered
+    through each source, also where a source gives several documents (the
+    records of a JSONL corpus, the pieces of a large file), so the number is
+    given beside the value: only the reading order decides it.
     """
     article_counter: dict[str, int] = {}
-    for item, annotated in mapper(_DocumentJob(annotate), read_documents(paths)):
-        if isinstance(item, ReadProblem):
-            on_problem(item)
-            continue
-        base = article_counter.get(item.source, 0)
-        last = -1
-        for paragraph, notes in annotated:
-            if item.single_article:
-                paragraph.article_index = 0
-            last = max(last, paragraph.article_index)
-            paragraph.article_index += base
-            yield paragraph, notes
-        article_counter[item.source] = base + (1 if item.single_article else last + 1)
-        if not annotated and not item.single_article:
-            on_problem(ReadProblem(item.source, "no body paragraphs found (only headlines, captions or bylines)"))
+    for batch in mapper(_BatchJob(annotate), _batches(read_documents(paths))):
+        for outcome in batch:
+            if isinstance(outcome, ReadProblem):
+                on_problem(outcome)
+                continue
+            source, single_article, numbers, values = outcome
+            base = article_counter.get(source, 0)
+            for number, value in zip(numbers, values):
+                yield base + (0 if single_article else number), value
+            article_counter[source] = base + (1 if single_article else max(numbers, default=-1) + 1)
+            if not values and not single_article:
+                on_problem(ReadProblem(source, "no body paragraphs found (only headlines, captions or bylines)"))
 
 
-class _DocumentJob:
-    """One document's paragraphs and their annotations: picklable, for worker processes."""
+#: Documents go to the work in batches of about this many characters (or a single larger document).
+BATCH_CHARACTERS = 2**17
 
-    def __init__(self, annotate: Callable[[Paragraph], dict] | None):
+
+def _batches(items: Iterable[RawDocument | ReadProblem]) -> Iterator[list[RawDocument | ReadProblem]]:
+    """Consecutive documents in lists of about BATCH_CHARACTERS: enough to work on arrays, little to hold."""
+    batch: list[RawDocument | ReadProblem] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        if isinstance(item, RawDocument):
+            size += sum(len(block.text) for block in item.blocks)
+        if size >= BATCH_CHARACTERS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+class _BatchJob:
+    """A batch of documents to their paragraphs' article numbers and values: picklable, for worker processes."""
+
+    def __init__(self, annotate: Annotate | None):
         self.annotate = annotate
 
-    def __call__(self, item: RawDocument | ReadProblem):
-        if isinstance(item, ReadProblem):
-            return item, []
-        annotated = [(p, self.annotate(p) if self.annotate else None) for p in document_paragraphs(item)]
-        item.blocks = []  # the text goes back to the parent only once, in the paragraphs
-        return item, annotated
+    def __call__(self, batch: list[RawDocument | ReadProblem]) -> list:
+        documents = [(item, list(document_paragraphs(item))) for item in batch if isinstance(item, RawDocument)]
+        every = [paragraph for _, paragraphs in documents for paragraph in paragraphs]
+        values = iter(self.annotate(every) if self.annotate else every)
+        found = iter(documents)
+        outcomes: list = []
+        for item in batch:
+            if isinstance(item, ReadProblem):
+                outcomes.append(item)
+                continue
+            document, paragraphs = next(found)
+            outcomes.append((document.source, document.single_article, [p.article_index for p in paragraphs],
+                             [next(values) for _ in paragraphs]))
+        return outcomes

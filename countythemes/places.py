@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import accumulate
 
 LEVELS = ("province", "city", "county")
 
@@ -81,7 +82,7 @@ class Place:
 
 
 class Gazetteer:
-    """Every name a unit goes by, their first two characters, and the length of the longest."""
+    """Every name a unit goes by, and every beginning of one (to stop looking early)."""
 
     def __init__(self, units: list[tuple[Unit, list[str]]]):
         self.units = [unit for unit, _ in units]
@@ -96,8 +97,7 @@ class Gazetteer:
             stem = _short_form(unit)
             if stem and len(stem) >= 2:
                 self._add(Name(stem, unit, short=True))
-        self.longest = max(map(len, self.names))
-        self.openings = {name[:2] for name in self.names}  # every name has at least two characters
+        self.prefixes = {name[:end] for name in self.names for end in range(1, len(name) + 1)}
 
     def _add(self, name: Name) -> None:
         entries = self.names.setdefault(name.surface, [])
@@ -133,32 +133,39 @@ def gazetteer() -> Gazetteer:
 # ------------------------------------------------------------------------ mentions
 
 
-def find_mentions(text: str, context: str) -> list[Mention]:
+def find_mentions(text: str, context: str, words: list[str] | None = None) -> list[Mention]:
     """Places named in ``text``; ``context`` (the whole document) confirms short forms.
 
-    A name counts only where word segmentation puts word breaks at both of its
-    ends (so 兴县 is not found in 绍兴县 or 乡村振兴县域): candidates are the
-    spans between token boundaries, the longest name first at each boundary.
+    A name counts only where word segmentation (``words``, made here if not
+    given) puts word breaks at both of its ends (so 兴县 is not found in 绍兴县
+    or 乡村振兴县域): candidates are the spans between token boundaries, the
+    longest name first at each boundary.
     """
-    from .tokens import segment
+    if words is None:
+        from .tokens import segment
 
+        words = segment(text)
     gaz = gazetteer()
-    cuts = [0]
-    for token in segment(text):
-        cuts.append(cuts[-1] + len(token))
+    offsets = [0, *accumulate(map(len, words))]
     mentions: list[Mention] = []
     taken_until = 0
-    for i, start in enumerate(cuts):
-        if start < taken_until or text[start: start + 2] not in gaz.openings:
+    for i in [i for i, word in enumerate(words) if word in gaz.prefixes]:
+        start = offsets[i]
+        if start < taken_until:
             continue
-        for end in reversed([c for c in cuts[i + 1: i + 8] if c - start <= gaz.longest]):
-            names = gaz.names.get(text[start:end])
-            if not names:
-                continue
-            unit = _choose(names, context)
+        found = []  # the names of up to seven tokens from here, shortest first
+        surface = ""
+        for word in words[i: i + 7]:
+            surface += word
+            if surface not in gaz.prefixes:
+                break
+            if surface in gaz.names:
+                found.append(surface)
+        for surface in reversed(found):
+            unit = _choose(gaz.names[surface], context)
             if unit is not None:
-                mentions.append(Mention(start, end, unit))
-                taken_until = end
+                mentions.append(Mention(start, start + len(surface), unit))
+                taken_until = start + len(surface)
                 break
     return mentions
 
@@ -212,9 +219,13 @@ def _most_specific(mentions: list[Mention]) -> Unit | None:
     return None
 
 
-def attribute(paragraphs: list[str], headline: str, context: str) -> list[Place]:
-    """One place per paragraph, following THEMES.md "Places" rules 1-4 in order."""
-    named = [find_mentions(text, context) for text in paragraphs]
+def attribute(paragraphs: list[str], headline: str, context: str,
+              words: list[list[str]] | None = None) -> list[Place]:
+    """One place per paragraph, following THEMES.md "Places" rules 1-4 in order.
+
+    ``words`` are the paragraphs' segmentations, where the caller has them already.
+    """
+    named = [find_mentions(text, context, tokens) for text, tokens in zip(paragraphs, words or [None] * len(paragraphs))]
     # Rule 3: what the headline or lead is about; where they name nothing, what the article names most.
     article = _most_specific(find_mentions(headline, context)) if headline else None
     article = article or _most_specific([m for mentions in named for m in mentions])

@@ -361,12 +361,12 @@ def report_rows(paragraphs, theme_scorer, topic_scorer, labels: dict[str, str]) 
     """Classify every paragraph; a paragraph seen before (same id) is listed but not counted again."""
     rows, seen = [], set()
     for p in paragraphs:
-        verdict = theme_scorer.classify(p.text)
+        verdict = theme_scorer.classify_all([p.text], [p.words])[0]
         rows.append(ReportRow(
             source=p.source, article=p.article, article_index=p.article_index, paragraph=p.paragraph, id=p.id,
             county=p.county, city=p.city, province=p.province, place_source=p.place_source,
             label=labels.get(p.id), predicted=verdict["theme"], confidence=verdict["confidence"],
-            uncertain=verdict["uncertain"], topic=topic_scorer.topic(p.text)["topic"], counted=p.id not in seen,
+            uncertain=verdict["uncertain"], topic=topic_scorer.topic(p.words)["topic"], counted=p.id not in seen,
             text=p.text))
         seen.add(p.id)
     return rows

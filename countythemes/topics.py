@@ -268,9 +268,13 @@ class TopicScorer:
                 break
         return gamma / gamma.sum()
 
-    def topic(self, text: str) -> dict:
-        """The dominant topic (numbered from 1, as printed) and its top five words."""
-        mixture = self.mixture(topic_tokens(text))
+    def topic(self, words: list[str]) -> dict:
+        """The dominant topic (numbered from 1, as printed) and its top five words.
+
+        ``words`` is the paragraph's segmentation: every vocabulary word passes
+        ``topic_tokens``' filter, so looking the raw tokens up gives the same.
+        """
+        mixture = self.mixture(words)
         best = int(np.argmax(mixture))
         return {"topic": best + 1, "topic_words": self.top_words[best][:5]}
 

@@ -194,7 +194,7 @@ class TypicalWordsClassifier:
     def predict(self, texts):
         predictions = []
         for text in texts:
-            counts = typical_word_counts(text, (theme.words for theme in self.themes))
+            counts = typical_word_counts(text, tuple(theme.words for theme in self.themes))
             best = int(np.argmax(counts))
             predictions.append(self.themes[best].key if counts[best] > 0 else "other")
         return np.array(predictions)

@@ -10,7 +10,7 @@ from conftest import ROOT, run
 from countythemes.classifier import ThemeScorer, load_themes
 from countythemes.training import build_pipeline, calibration_folds, export_pipeline
 from countythemes.corpus import iter_paragraphs
-from countythemes.tokens import tokenize
+from countythemes.tokens import segment
 from countythemes.training import read_labels, training_set
 
 
@@ -53,8 +53,11 @@ def test_numpy_scorer_gives_the_pipelines_probabilities():
     data = training_set(paragraphs, labels)
     pipeline = build_pipeline(7, themes, calibration_folds(data.themes)).fit(data.texts, data.themes)
     scorer = ThemeScorer(json.loads(json.dumps(export_pipeline(pipeline, themes, 0.5))))
-    texts = data.texts + ["县人社局举办春风行动招聘会，帮助脱贫劳动力外出务工。", "今天天气很好。"]
+    texts = data.texts + ["县人社局举办春风行动招聘会，帮助脱贫劳动力外出务工。", "今天天气很好。", "……"]
     expected = pipeline.predict_proba(texts)
-    found = np.array([scorer.probabilities(t, tokenize(t)) for t in texts])
+    # All paragraphs at once (as classify scores them), and one by one.
+    found = scorer.probabilities(texts, [segment(t) for t in texts])
+    alone = np.vstack([scorer.probabilities([t], [segment(t)]) for t in texts])
     assert scorer.classes == list(pipeline.classes_)
     assert np.max(np.abs(found - expected)) < 1e-9
+    assert np.max(np.abs(alone - expected)) < 1e-9
