@@ -12,6 +12,7 @@ import re
 import statistics
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .reading import Block, RawDocument
 
@@ -39,9 +40,9 @@ _BYLINE = re.compile(
     rf"|[（(【\[]?(?:文章)?(?:来源|出处|转自)[\s:：].{{0,60}}"
     rf")$"
 )
-_NAVIGATION = re.compile(r"返回首页|返回.{0,12}新闻|上一篇|下一篇|分享到|扫一扫|点击查看|阅读原文|https?://|\]\(|^\s*\|")
-#: A character one of those starts with: most lines hold none, and need no full search.
-_NAVIGATION_OPENING = re.compile(r"[返上下分扫点阅h\]|]")
+#: Navigation and link text; also a line starting with "|" (a Markdown table row). Kept apart
+#: from the "|" rule, the words alone let the regex engine skip ahead to their first characters.
+_NAVIGATION = re.compile(r"返回首页|返回.{0,12}新闻|上一篇|下一篇|分享到|扫一扫|点击查看|阅读原文|https?://|\]\(")
 #: "… 摄" credits: a whole credit line, or a caption sentence ending with its credit.
 _CREDIT_LINE = re.compile(rf"^(?:(?:本报)?(?:记者|通讯员))?\s*{_NAMES}\s*摄(?:影)?$")
 _CAPTION_WITH_CREDIT = re.compile(rf"[。！？\s](?:(?:本报)?(?:记者|通讯员))?\s*{_NAMES}\s*摄(?:影)?$")
@@ -49,6 +50,12 @@ _TRAILING_BYLINE = re.compile(
     rf"\s*[（(](?:(?:文|图|记者|通讯员|作者)[/／:：][^）)]{{0,40}}|{_NAMES})[)）]\s*$"
 )
 _SUBTITLE = re.compile(r"^\s*(?:——|--|－－|—)\s*\S")
+_TABS_AND_SPACES = re.compile(r"[ \t]+")
+_SPACE_RUN = re.compile(r"[ \t\u3000\u00a0]+")
+_SPACE_BY_CJK = re.compile(rf"(?<={_CJK_OR_PUNCT}) | (?={_CJK_OR_PUNCT})")
+#: A space between two Chinese characters (one spread-out character), or a run of them (between phrases).
+_SPACED = re.compile(rf"[{CJK}{CJK_PUNCT}] (?=[{CJK}{CJK_PUNCT}])")
+_SPACED_PHRASE = re.compile(rf"[{CJK}{CJK_PUNCT}] +(?=[{CJK}{CJK_PUNCT}])")
 
 
 # ------------------------------------------------------------------- text helpers
@@ -64,8 +71,8 @@ def normalize_spaces(text: str) -> str:
     if not _has_spaces(text):
         return text.strip()
     text = text.replace("\u3000", " ").replace("\u00a0", " ")
-    text = re.sub(r"[ \t]+", " ", text).strip()
-    return re.sub(rf"(?<={_CJK_OR_PUNCT}) | (?={_CJK_OR_PUNCT})", "", text)
+    text = _TABS_AND_SPACES.sub(" ", text).strip()
+    return _SPACE_BY_CJK.sub("", text)
 
 
 def normalize_heading(text: str) -> str:
@@ -77,6 +84,7 @@ def normalize_heading(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=4096)  # cleaning and the paragraph record ask for the same text's id in turn
 def paragraph_id(text: str) -> str:
     """A stable id from the paragraph's normalized text alone (not its file or position).
 
@@ -192,7 +200,7 @@ def _is_hard_wrapped(blocks: list[Block]) -> bool:
 
 
 def _spread(text: str) -> bool:
-    return len(re.findall(rf"[{CJK}{CJK_PUNCT}] (?=[{CJK}{CJK_PUNCT}])", text)) >= 3
+    return len(_SPACED.findall(text)) >= 3
 
 
 def _unwrap(blocks: list[Block]) -> list[Block]:
@@ -225,7 +233,7 @@ def _unwrap(blocks: list[Block]) -> list[Block]:
         full = _spread(text) or width >= (own if current else column) - 1.5
         signed = bool(_TRAILING_BYLINE.search(_loose(text)))
         ends = bool(_PARAGRAPH_END.search(text)) or signed
-        phrases = len(re.findall(rf"[{CJK}{CJK_PUNCT}] (?=[{CJK}{CJK_PUNCT}])", text))
+        phrases = len(_SPACED.findall(text))
         standalone = (
             block.heading
             or _is_byline(text)
@@ -256,11 +264,12 @@ def _classify(blocks: list[Block]) -> list[_Line]:
         text = normalize_spaces(raw)
         if not text:
             continue
-        if _NAVIGATION_OPENING.search(text) and _NAVIGATION.search(text):
+        credited = loose.endswith(("摄", "摄影"))  # where a photo credit ends
+        if _NAVIGATION.search(text) or text.lstrip().startswith("|"):
             lines.append(_Line(text, "skip"))
-        elif _CREDIT_LINE.match(loose):
+        elif credited and _CREDIT_LINE.match(loose):
             lines.append(_Line(text, "credit"))
-        elif loose.endswith(("摄", "摄影")) and _CAPTION_WITH_CREDIT.search(loose) and visible_length(text) <= 200:
+        elif credited and _CAPTION_WITH_CREDIT.search(loose) and visible_length(text) <= 200:
             lines.append(_Line(text, "caption"))
         elif _SUBTITLE.match(text) and visible_length(text) <= 60 and not _TERMINAL.search(text):
             lines.append(_Line(normalize_heading(raw).lstrip("—－- "), "subtitle"))
@@ -287,12 +296,12 @@ def _loose(text: str) -> str:
     """Runs of spaces made one: names in bylines and credits are told apart by them."""
     if not _has_spaces(text):
         return text.strip()
-    return re.sub(r"[ \t\u3000\u00a0]+", " ", text).strip()
+    return _SPACE_RUN.sub(" ", text).strip()
 
 
 def _is_byline(text: str) -> bool:
     loose = _loose(text)
-    return bool(_BYLINE.match(loose)) and visible_length(loose) <= 60
+    return visible_length(loose) <= 60 and bool(_BYLINE.match(loose))
 
 
 def _signed(loose: str) -> bool:
@@ -307,7 +316,7 @@ def _looks_like_heading(text: str, raw: str) -> bool:
     """No sentence end, not cut off at a comma, and short or made of spaced phrases."""
     if _TERMINAL.search(text) or _OPEN_ENDED.search(text) or _LEAD.match(text):
         return False
-    phrases = len(re.findall(rf"[{CJK}{CJK_PUNCT}] +(?=[{CJK}{CJK_PUNCT}])", raw))
+    phrases = len(_SPACED_PHRASE.findall(raw))
     return visible_length(text) < 30 or (1 <= phrases <= 2 and visible_length(text) <= 45)
 
 

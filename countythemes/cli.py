@@ -215,11 +215,17 @@ def _annotated(paths: list[str], annotate: Callable[[list], list], problems: _Pr
         return
     import multiprocessing
 
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_quiet_worker) as pool:
         for item in iter_annotated(paths, problems, _annotate, mapper=lambda job, batches: pool.imap(job, batches)):
             progress.step()
             yield item
     progress.done()
+
+
+def _quiet_worker() -> None:
+    """Workers leave Ctrl-C to the parent and end at once when it ends the pool (no tracebacks)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _verdicts(scorer, topic_scorer=None) -> Callable[[list], list[dict]]:
@@ -249,23 +255,25 @@ _ARTICLE_INDEX = '"article_index": '
 
 
 def _classified_lines(paths: list[str], scorer, problems: _Problems, topic_scorer=None,
-                      workers: int = 1) -> Iterable[str]:
-    """``_classified`` as JSON lines, encoded by the workers.
+                      workers: int = 1) -> Iterable[bytes]:
+    """``_classified`` as UTF-8 JSON lines, encoded by the workers.
 
-    A worker encodes each record in two pieces around its article number,
-    which only the reading order decides; here the number goes in between.
+    A worker leaves a NUL byte where the article number goes (only the
+    reading order decides it, and JSON text never holds a raw NUL); here the
+    number replaces it. Bytes cross between processes and go to the output
+    as they are, so the text is encoded once.
     """
     verdicts = _verdicts(scorer, topic_scorer)
 
-    def encoded(paragraphs: list) -> list[tuple[str, str]]:
-        pieces = []
+    def encoded(paragraphs: list) -> list[bytes]:
+        lines = []
         for record in verdicts(paragraphs):
             head, _, tail = _ENCODER.encode(record).partition(_ARTICLE_INDEX)
-            pieces.append((head + _ARTICLE_INDEX, tail[tail.index(","):]))
-        return pieces
+            lines.append(f"{head}{_ARTICLE_INDEX}\0{tail[tail.index(','):]}\n".encode())
+        return lines
 
-    for article_index, (head, tail) in _annotated(paths, encoded, problems, workers):
-        yield f"{head}{article_index}{tail}\n"
+    for article_index, line in _annotated(paths, encoded, problems, workers):
+        yield line.replace(b"\0", b"%d" % article_index, 1)
 
 
 class _Progress:
@@ -316,7 +324,8 @@ def _classify(args) -> int:
     if args.format == "table":
         _print_table(_classified(args.paths, scorer, problems, topic_scorer, workers), scorer.names)
     else:
-        sys.stdout.writelines(_classified_lines(args.paths, scorer, problems, topic_scorer, workers))
+        sys.stdout.flush()
+        sys.stdout.buffer.writelines(_classified_lines(args.paths, scorer, problems, topic_scorer, workers))
     return EXIT_BAD_INPUT if problems.count else 0
 
 

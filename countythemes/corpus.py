@@ -6,7 +6,7 @@ from typing import Callable, Iterable, Iterator
 
 from .cleaning import Article, paragraph_id, split_articles
 from .places import attribute
-from .reading import RawDocument, ReadProblem, read_documents
+from .reading import CorpusLine, RawDocument, ReadProblem, read_documents
 from .tokens import segment
 
 
@@ -94,13 +94,18 @@ def iter_annotated(paths: list[str], on_problem: Callable[[ReadProblem], None], 
 BATCH_CHARACTERS = 2**17
 
 
-def _batches(items: Iterable[RawDocument | ReadProblem]) -> Iterator[list[RawDocument | ReadProblem]]:
+Item = RawDocument | CorpusLine | ReadProblem
+
+
+def _batches(items: Iterable[Item]) -> Iterator[list[Item]]:
     """Consecutive documents in lists of about BATCH_CHARACTERS: enough to work on arrays, little to hold."""
-    batch: list[RawDocument | ReadProblem] = []
+    batch: list[Item] = []
     size = 0
     for item in items:
         batch.append(item)
-        if isinstance(item, RawDocument):
+        if isinstance(item, CorpusLine):
+            size += len(item.line)
+        elif isinstance(item, RawDocument):
             size += sum(len(block.text) for block in item.blocks)
         if size >= BATCH_CHARACTERS:
             yield batch
@@ -115,7 +120,8 @@ class _BatchJob:
     def __init__(self, annotate: Annotate | None):
         self.annotate = annotate
 
-    def __call__(self, batch: list[RawDocument | ReadProblem]) -> list:
+    def __call__(self, batch: list[Item]) -> list:
+        batch = [_parsed(item) for item in batch]
         documents = [(item, list(document_paragraphs(item))) for item in batch if isinstance(item, RawDocument)]
         every = [paragraph for _, paragraphs in documents for paragraph in paragraphs]
         values = iter(self.annotate(every) if self.annotate else every)
@@ -129,3 +135,12 @@ class _BatchJob:
             outcomes.append((document.source, document.single_article, [p.article_index for p in paragraphs],
                              [next(values) for _ in paragraphs]))
         return outcomes
+
+
+def _parsed(item: Item) -> RawDocument | ReadProblem:
+    if not isinstance(item, CorpusLine):
+        return item
+    try:
+        return item.document()
+    except ReadProblem as problem:  # one bad record does not stop the corpus
+        return problem

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import accumulate
+from itertools import compress, count
 
 LEVELS = ("province", "city", "county")
 
@@ -55,6 +55,9 @@ class Name:
     surface: str
     unit: Unit
     short: bool
+    #: Other names of its unit's family (full name, city, province), one of which the document must
+    #: name for this short form to count; empty where the name needs no confirmation.
+    family: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class Gazetteer:
                 self._add(Name(old, unit, short=False))
             stem = _short_form(unit)
             if stem and len(stem) >= 2:
-                self._add(Name(stem, unit, short=True))
+                self._add(Name(stem, unit, short=True, family=_family(unit, stem)))
         self.prefixes = {name[:end] for name in self.names for end in range(1, len(name) + 1)}
 
     def _add(self, name: Name) -> None:
@@ -117,6 +120,16 @@ def _short_form(unit: Unit) -> str | None:
     if name.endswith("旗"):
         return None
     return _COUNTY_SUFFIX.sub("", name)
+
+
+def _family(unit: Unit, short: str) -> tuple[str, ...]:
+    """The names that confirm a short form: its unit's full name, its city's and its province's."""
+    if unit.level == "province":
+        return ()
+    family = [unit.name, unit.province, _PROVINCE_SUFFIX.sub("", unit.province)]
+    if unit.level == "county" and unit.city:
+        family += [unit.city, _CITY_SUFFIX.sub("", unit.city)]
+    return tuple(dict.fromkeys(member for member in family if member and member != short))
 
 
 @lru_cache(maxsize=1)
@@ -146,26 +159,26 @@ def find_mentions(text: str, context: str, words: list[str] | None = None) -> li
 
         words = segment(text)
     gaz = gazetteer()
-    offsets = [0, *accumulate(map(len, words))]
+    prefixes, names = gaz.prefixes, gaz.names
     mentions: list[Mention] = []
-    taken_until = 0
-    for i in [i for i, word in enumerate(words) if word in gaz.prefixes]:
-        start = offsets[i]
-        if start < taken_until:
+    taken_until = 0  # the token after the last mention
+    for i in compress(count(), map(prefixes.__contains__, words)):  # no Python step per token
+        if i < taken_until:
             continue
-        found = []  # the names of up to seven tokens from here, shortest first
+        found = []  # (surface, tokens) of the names of up to seven tokens from here, shortest first
         surface = ""
-        for word in words[i: i + 7]:
+        for length, word in enumerate(words[i: i + 7], start=1):
             surface += word
-            if surface not in gaz.prefixes:
+            if surface not in prefixes:
                 break
-            if surface in gaz.names:
-                found.append(surface)
-        for surface in reversed(found):
-            unit = _choose(gaz.names[surface], context)
+            if surface in names:
+                found.append((surface, length))
+        for surface, length in reversed(found):
+            unit = _choose(names[surface], context)
             if unit is not None:
+                start = sum(map(len, words[:i]))
                 mentions.append(Mention(start, start + len(surface), unit))
-                taken_until = start + len(surface)
+                taken_until = i + length
                 break
     return mentions
 
@@ -178,17 +191,7 @@ def _named_in(name: str, context: str) -> bool:
 
 def _choose(names: list[Name], context: str) -> Unit | None:
     """Pick the unit a name means; short forms need their unit's family in the document."""
-    def confirmed(name: Name) -> bool:
-        unit = name.unit
-        if not name.short or unit.level == "province":
-            return True
-        # Confirmed by another name of its family: its full name, its city's or its province's.
-        family = [unit.name, unit.province, _PROVINCE_SUFFIX.sub("", unit.province)]
-        if unit.level == "county" and unit.city:
-            family += [unit.city, _CITY_SUFFIX.sub("", unit.city)]
-        return any(member and member != name.surface and _named_in(member, context) for member in family)
-
-    usable = [n for n in names if confirmed(n)]
+    usable = [n for n in names if not n.family or any(_named_in(member, context) for member in n.family)]
     if not usable:
         return None
     # Prefer a unit whose province or city the document names, then full names, then higher levels.
@@ -232,18 +235,19 @@ def attribute(paragraphs: list[str], headline: str, context: str,
     story: Unit | None = None  # the place the story is at so far (rule 2)
     places = []
     for text, mentions in zip(paragraphs, named):
-        county = _main(mentions, "county")
-        city = _main(mentions, "city")
-        province = _main(mentions, "province")
+        if mentions:
+            county, city, province = (_main(mentions, level) for level in ("county", "city", "province"))
+        else:
+            county = city = province = None
         around = story or article
         place: Place
         if county:                                             # rule 1
             place = Place(county, "paragraph")
-        elif _COUNTY_POINTER.search(text) and around and around.level == "county":
+        elif around and around.level == "county" and _COUNTY_POINTER.search(text):
             place = Place(around, "article")                   # rule 2: 该县, 全县
-        elif _CITY_POINTER.search(text) and (city or (around and around.up("city"))):
+        elif (city or (around and around.up("city"))) and _CITY_POINTER.search(text):
             place = Place(city, "paragraph") if city else Place(around.up("city"), "article")
-        elif _PROVINCE_POINTER.search(text) and (province or around):
+        elif (province or around) and _PROVINCE_POINTER.search(text):
             place = Place(province, "paragraph") if province else Place(around.up("province"), "article")
         elif city:
             place = Place(city, "paragraph")                   # rule 4, named here

@@ -116,8 +116,25 @@ def _walk(folder: Path) -> Iterator[str | ReadProblem]:
         stack.extend(reversed(subfolders))
 
 
-def read_documents(paths: list[str]) -> Iterator[RawDocument | ReadProblem]:
-    """Every raw document of every input, or a problem for an input that failed."""
+@dataclass
+class CorpusLine:
+    """One line of a JSON Lines corpus, read but not yet parsed.
+
+    Parsing is left to whoever works on the document, so that with several
+    processes the one reading the files only passes lines on.
+    """
+
+    source: str
+    line_number: int
+    line: str
+
+    def document(self) -> RawDocument:
+        """The record as a raw document; a ReadProblem where the line is not a usable record."""
+        return _corpus_record(self.line, self.source, self.line_number)
+
+
+def read_documents(paths: list[str]) -> Iterator[RawDocument | CorpusLine | ReadProblem]:
+    """Every raw document of every input (corpus lines still to parse), or a problem for an input that failed."""
     for item in find_inputs(paths):
         if isinstance(item, ReadProblem):
             yield item
@@ -134,7 +151,7 @@ LARGE_FILE = 8 * 2**20
 PIECE = 2**20
 
 
-def read_file(path: str) -> Iterator[RawDocument | ReadProblem]:
+def read_file(path: str) -> Iterator[RawDocument | CorpusLine | ReadProblem]:
     name = path.lower()
     if name.endswith(CORPUS_SUFFIXES):
         yield from read_corpus(path)
@@ -490,7 +507,7 @@ def _collect(root, blocks: list[Block]) -> None:
 # ------------------------------------------------------------------------ corpora
 
 
-def read_corpus(path: str) -> Iterator[RawDocument | ReadProblem]:
+def read_corpus(path: str) -> Iterator[CorpusLine | ReadProblem]:
     """Stream a JSON Lines corpus: one article a line, never loaded whole."""
     opener = gzip.open if path.lower().endswith(".gz") else open
     try:
@@ -504,12 +521,8 @@ def read_corpus(path: str) -> Iterator[RawDocument | ReadProblem]:
         line_number = 0
         try:
             for line_number, line in enumerate(stream, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    yield _corpus_record(line, path, line_number)
-                except ReadProblem as problem:  # one bad record does not stop the corpus
-                    yield problem
+                if line.strip():
+                    yield CorpusLine(path, line_number, line)
         except UnicodeDecodeError:
             raise ReadProblem(path, f"line {line_number + 1}: not UTF-8 text") from None
         except (OSError, EOFError) as error:

@@ -176,10 +176,7 @@ class TypicalWordCounts(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, texts):
-        rows = [typical_word_features(text, self.words) for text in texts]
-        return sparse.csr_matrix(np.asarray(rows, dtype=np.float64).reshape(len(rows), len(self.words)))
-
-
+        return sparse.csr_matrix(typical_word_features([str(text) for text in texts], self.words))
 
 class TypicalWordsClassifier:
     """Baseline: the theme whose codebook typical words occur most often; ``other`` if none."""
