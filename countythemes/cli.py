@@ -213,19 +213,13 @@ def _annotated(paths: list[str], annotate: Callable[[list], list], problems: _Pr
             yield item
         progress.done()
         return
-    import multiprocessing
+    from .workers import pool
 
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_quiet_worker) as pool:
-        for item in iter_annotated(paths, problems, _annotate, mapper=lambda job, batches: pool.imap(job, batches)):
+    with pool(workers) as forked:
+        for item in iter_annotated(paths, problems, _annotate, mapper=lambda job, batches: forked.imap(job, batches)):
             progress.step()
             yield item
     progress.done()
-
-
-def _quiet_worker() -> None:
-    """Workers leave Ctrl-C to the parent and end at once when it ends the pool (no tracebacks)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _verdicts(scorer, topic_scorer=None) -> Callable[[list], list[dict]]:
@@ -301,6 +295,8 @@ class _Progress:
 
 def _workers(requested: int | None, paths: list[str]) -> int:
     """Every core for a large input (over 2 MB), one process for a small one (starting more costs more)."""
+    from .workers import cores
+
     if requested is not None:
         return requested
     total = 0
@@ -313,7 +309,7 @@ def _workers(requested: int | None, paths: list[str]) -> int:
                     total += os.stat(os.path.join(root, name) if root else name).st_size
                 except OSError:
                     pass
-    return (os.cpu_count() or 1) if total > 2 * 2**20 else 1
+    return cores() if total > 2 * 2**20 else 1
 
 
 def _classify(args) -> int:
@@ -465,19 +461,19 @@ def _write_new_file(path: Path, text: str) -> None:
 def _train_topics(paragraphs, themes, classifier: dict, args, ks: list[int]) -> tuple[dict, dict]:
     """The K search, the kept topic model, and what the manifest records of it."""
     from .classifier import ThemeScorer
-    from .topics import K_RULE, TopicScorer, describe_topics, export_topics, search, topic_tokens
+    from .topics import K_RULE, TopicScorer, describe_topics, export_topics, search, topic_words
+    from .workers import cores
 
-    texts = list(dict.fromkeys(p.text for p in paragraphs))  # each paragraph once
-    documents = [topic_tokens(text) for text in texts]
+    unique = list({p.text: p for p in paragraphs}.values())  # each paragraph once
+    texts, words = [p.text for p in unique], [p.words for p in unique]
     try:
-        found = search(documents, themes, args.seed, ks, seeded=args.seeded, forced_k=args.topics,
-                       progress=sys.stdout)
+        found = search([topic_words(w) for w in words], themes, args.seed, ks, seeded=args.seeded,
+                       forced_k=args.topics, progress=sys.stdout, workers=cores())
     except ValueError as error:
         raise UserError(f"cannot fit topics: {error}") from None
     model = export_topics(found, themes)
-    theme_scorer = ThemeScorer(classifier)
-    predicted = [theme_scorer.classify(text)["theme"] for text in texts]
-    model["topics"] = describe_topics(TopicScorer(model), found.coherence["c_npmi_per_topic"], texts, predicted,
+    predicted = [v["theme"] for v in ThemeScorer(classifier).classify_all(texts, words)]
+    model["topics"] = describe_topics(TopicScorer(model), found.coherence["c_npmi_per_topic"], words, predicted,
                                       [t.key for t in themes])
     chosen = next(row for row in found.curve if row["k"] == found.k)
     print(f"chosen: K = {found.k}, {'seeded' if found.seeded else 'unseeded'} "

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import math
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain, repeat
 from typing import Iterator
 
 import numpy as np
 
-from .tokens import tokenize
+from .tokens import segment, tokenize_filter
 
 #: Single characters (村, 户, 年 …) say little about a topic and crowd the top words.
 MIN_TOKEN_LENGTH = 2
@@ -48,8 +50,13 @@ def topic_tokens(text: str) -> list[str]:
     Place names would make topics of counties (every paragraph of a 中阳县
     story shares 中阳县); where a paragraph is, is the places stage's answer.
     """
+    return topic_words(segment(text))
+
+
+def topic_words(words: list[str]) -> list[str]:
+    """``topic_tokens`` of a paragraph already segmented."""
     places = _place_names()
-    return [t for t in tokenize(text) if len(t) >= MIN_TOKEN_LENGTH and t not in places]
+    return [t for t in tokenize_filter(words) if len(t) >= MIN_TOKEN_LENGTH and t not in places]
 
 
 class BowCorpus:
@@ -111,8 +118,9 @@ def seeded_eta(dictionary, themes, k: int) -> np.ndarray:
 
 
 def passes_for(n_documents: int) -> int:
-    """Passes over the corpus: many for a small corpus, where one pass moves little; few for archives."""
-    return int(min(20, max(4, 20000 // max(n_documents, 1))))
+    """Passes over the corpus: many for a small corpus, where one pass moves little; few for archives
+    (where one pass already makes many updates)."""
+    return int(min(20, max(2, 20000 // max(n_documents, 1))))
 
 
 def fit_lda(corpus: BowCorpus, dictionary, k: int, seed: int, eta: np.ndarray | None = None):
@@ -156,45 +164,97 @@ class TopicSearch:
     coherence: dict
 
 
+#: Corpora with more paragraphs than this search K on a sample of this many (the kept model is
+#: then fitted on all of them): the curve's shape needs no more, and the search stays minutes long.
+SEARCH_SAMPLE = 5000
+
+
 def search(documents: list[list[str]], themes, seed: int, ks: list[int], seeded: bool,
-           forced_k: int | None = None, progress=sys.stderr) -> TopicSearch:
-    """Fit seeded and unseeded LDA for each K, print the curve, keep the chosen fit.
+           forced_k: int | None = None, progress=sys.stderr, workers: int = 1) -> TopicSearch:
+    """Fit LDA for each K (both variants on small corpora), print the curve, keep the chosen fit.
 
     The seeded variant needs one topic per anchored theme and at least one free
-    topic, so it is fitted only for K above the number of anchored themes.
+    topic, so it is fitted only for K above the number of anchored themes. Fits
+    are independent and each has its own fixed seed, so ``workers`` processes
+    give the same curve as one. On a corpus larger than SEARCH_SAMPLE the
+    search runs on a fixed random sample and fits only the variant asked for;
+    the chosen K is then fitted on the whole corpus and scored on the sample.
     """
     keep = [w for t in anchored_themes(themes) for w in t.words]
     dictionary = build_dictionary(documents, keep)
     if len(dictionary) < 2:
         raise ValueError("too few distinct words for topics")
-    corpus = BowCorpus(dictionary, documents)
-    minimum_seeded = len(anchored_themes(themes)) + 1
+    large = len(documents) > SEARCH_SAMPLE
+    sample = documents
+    if large:
+        chosen = np.sort(np.random.default_rng(seed).choice(len(documents), SEARCH_SAMPLE, replace=False))
+        sample = [documents[i] for i in chosen]
     if forced_k is not None:
         ks = [forced_k]
-    curve, fits = [], {}
-    print(f"topics: {len(documents)} paragraphs, {len(dictionary)} words, "
-          f"{passes_for(len(documents))} passes per fit", file=progress)
+    minimum_seeded = len(anchored_themes(themes)) + 1
+    variants = [("seeded" if seeded else "unseeded")] if large else ["unseeded", "seeded"]
+    fits = [(k, variant) for k in ks for variant in variants if variant == "unseeded" or k >= minimum_seeded]
+    print(f"topics: {len(documents)} paragraphs, {len(dictionary)} words"
+          + (f"; K searched on a sample of {len(sample)}, {passes_for(len(sample))} passes per fit, "
+             f"the chosen K then fitted on all ({passes_for(len(documents))} passes)" if large
+             else f", {passes_for(len(documents))} passes per fit"), file=progress)
     print(f"{'K':>4}{'c_npmi':>10}{'u_mass':>10}{'seeded c_npmi':>15}{'seeded u_mass':>15}", file=progress)
-    for k in ks:
-        row: dict = {"k": k}
-        for variant in ("unseeded", "seeded"):
-            if variant == "seeded" and k < minimum_seeded:
-                row[variant] = None
-                continue
-            eta = seeded_eta(dictionary, themes, k) if variant == "seeded" else None
-            model = fit_lda(corpus, dictionary, k, seed, eta)
-            scores = coherence(model, documents, corpus, dictionary)
-            row[variant] = {"c_npmi": round(scores["c_npmi"], 6), "u_mass": round(scores["u_mass"], 6)}
-            fits[(k, variant)] = (model, scores)
-        curve.append(row)
-        cells = [f"{row[v][m]:>{w}.3f}" if row[v] else f"{'–':>{w}}"
-                 for v, w in (("unseeded", 10), ("seeded", 15)) for m in ("c_npmi", "u_mass")]
-        print(f"{k:>4}" + "".join(cells), file=progress)
+    global _search_job
+    _search_job = _SearchJob(sample, dictionary, themes, seed)
+    curve, models = [], {}
+    rows: dict[int, dict] = {}
+    with _mapper(workers, len(fits)) as mapper:
+        for (k, variant), (model, scores) in zip(fits, mapper(_fit_and_score, fits)):
+            models[(k, variant)] = (model, scores)
+            rows.setdefault(k, {"k": k, "unseeded": None, "seeded": None})[variant] = {
+                "c_npmi": round(scores["c_npmi"], 6), "u_mass": round(scores["u_mass"], 6)}
+            if all(f in models for f in fits if f[0] == k):  # the row is complete: print it
+                row = rows[k]
+                curve.append(row)
+                cells = [f"{row[v][m]:>{w}.3f}" if row[v] else f"{'–':>{w}}"
+                         for v, w in (("unseeded", 10), ("seeded", 15)) for m in ("c_npmi", "u_mass")]
+                print(f"{k:>4}" + "".join(cells), file=progress, flush=True)
     variant = "seeded" if seeded and any(row["seeded"] for row in curve) else "unseeded"
     k = forced_k if forced_k is not None else choose_k(curve, variant)
-    model, scores = fits[(k, variant)]
+    model, scores = models[(k, variant)]
+    if large:
+        print(f"fitting K = {k} on all {len(documents)} paragraphs …", file=progress, flush=True)
+        eta = seeded_eta(dictionary, themes, k) if variant == "seeded" else None
+        model = fit_lda(BowCorpus(dictionary, documents), dictionary, k, seed, eta)
+        scores = coherence(model, sample, BowCorpus(dictionary, sample), dictionary)
     return TopicSearch(curve=curve, k=k, seeded=variant == "seeded", model=model, dictionary=dictionary,
                        coherence=scores)
+
+
+class _SearchJob:
+    """What every fit of the search shares; set before the workers fork, so they inherit it."""
+
+    def __init__(self, documents: list[list[str]], dictionary, themes, seed: int):
+        self.documents, self.dictionary, self.themes, self.seed = documents, dictionary, themes, seed
+        self.corpus = BowCorpus(dictionary, documents)
+
+
+_search_job: _SearchJob | None = None
+
+
+def _fit_and_score(fit: tuple[int, str]) -> tuple[object, dict]:
+    k, variant = fit
+    job = _search_job
+    eta = seeded_eta(job.dictionary, job.themes, k) if variant == "seeded" else None
+    model = fit_lda(job.corpus, job.dictionary, k, job.seed, eta)
+    return model, coherence(model, job.documents, job.corpus, job.dictionary)
+
+
+@contextmanager
+def _mapper(workers: int, tasks: int) -> Iterator:
+    """``map``, or an ordered pool's ``imap`` where more than one worker and task make it worth it."""
+    if workers <= 1 or tasks <= 1:
+        yield map
+        return
+    from .workers import pool
+
+    with pool(min(workers, tasks)) as forked:
+        yield lambda function, items: forked.imap(function, items)
 
 
 def export_topics(found: TopicSearch, themes) -> dict:
@@ -244,45 +304,64 @@ class TopicScorer:
         self.top_words = [[vocabulary[i] for i in np.argsort(-row, kind="stable")[:10]] for row in topic_word]
         self.anchors = {int(i): key for i, key in model.get("anchors", {}).items()}
 
-    def mixture(self, tokens: list[str]) -> np.ndarray:
-        """Topic proportions; uniform for a paragraph with no known word."""
-        counts: dict[int, int] = {}
-        for token in tokens:
-            column = self.index.get(token)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        if not counts:
-            return np.full(self.k, 1.0 / self.k)
-        ids = np.fromiter(counts, dtype=np.int64, count=len(counts))
-        cts = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        beta = self.exp_elog_beta[:, ids]
-        gamma = self.alpha + cts.sum() / self.k
-        exp_elog_theta = np.exp(digamma(gamma) - digamma(gamma.sum()))
-        phinorm = exp_elog_theta @ beta + 1e-100
+    def mixtures(self, words: list[list[str]]) -> np.ndarray:
+        """Topic proportions of many paragraphs (rows), uniform for one with no known word.
+
+        ``words`` are segmentations: every vocabulary word passes ``topic_tokens``'
+        filter, so raw tokens look up the same. gensim's E-step, run for all
+        paragraphs at once; each stops at its own convergence, as it would alone.
+        """
+        n, width = len(words), len(self.index)
+        lengths = np.fromiter(map(len, words), dtype=np.int64, count=n)
+        columns = np.fromiter(map(self.index.get, chain.from_iterable(words), repeat(-1)),
+                              dtype=np.int64, count=int(lengths.sum()))
+        rows = np.repeat(np.arange(n), lengths)
+        known = columns >= 0
+        cells, counts = np.unique(rows[known] * width + columns[known], return_counts=True)
+        rows, columns = np.divmod(cells, width)
+        counts = counts.astype(np.float64)
+        has_words = np.bincount(rows, minlength=n) > 0
+        active = np.flatnonzero(has_words)  # paragraphs still iterating
+        gamma = np.tile(self.alpha, (n, 1)) + (np.bincount(rows, weights=counts, minlength=n) / self.k)[:, None]
         for _ in range(ITERATIONS):
-            last = gamma
-            gamma = self.alpha + exp_elog_theta * ((cts / phinorm) @ beta.T)
-            exp_elog_theta = np.exp(digamma(gamma) - digamma(gamma.sum()))
-            phinorm = exp_elog_theta @ beta + 1e-100
-            if np.mean(np.abs(gamma - last)) < GAMMA_THRESHOLD:
+            if not len(active):
                 break
-        return gamma / gamma.sum()
+            keep = np.isin(rows, active)
+            rows, columns, counts = rows[keep], columns[keep], counts[keep]
+            beta = self.exp_elog_beta[:, columns].T  # one row per (paragraph, word)
+            current = gamma[active]
+            theta = np.exp(digamma(current) - digamma(current.sum(axis=1))[:, None])
+            position = np.searchsorted(active, rows)
+            phinorm = np.einsum("ij,ij->i", theta[position], beta) + 1e-100
+            weighted = (counts / phinorm)[:, None] * beta
+            sums = np.stack([np.bincount(position, weights=weighted[:, t], minlength=len(active))
+                             for t in range(self.k)], axis=1)
+            gamma[active] = self.alpha + theta * sums
+            done = np.mean(np.abs(gamma[active] - current), axis=1) < GAMMA_THRESHOLD
+            active = active[~done]
+        mixtures = np.full((n, self.k), 1.0 / self.k)
+        mixtures[has_words] = gamma[has_words] / gamma[has_words].sum(axis=1, keepdims=True)
+        return mixtures
+
+    def mixture(self, tokens: list[str]) -> np.ndarray:
+        return self.mixtures([tokens])[0]
+
+    def topics(self, words: list[list[str]]) -> list[dict]:
+        """Each paragraph's dominant topic (numbered from 1, as printed) and its top five words."""
+        return [{"topic": best + 1, "topic_words": self.top_words[best][:5]}
+                for best in self.mixtures(words).argmax(axis=1).tolist()]
 
     def topic(self, words: list[str]) -> dict:
-        """The dominant topic (numbered from 1, as printed) and its top five words.
-
-        ``words`` is the paragraph's segmentation: every vocabulary word passes
-        ``topic_tokens``' filter, so looking the raw tokens up gives the same.
-        """
-        mixture = self.mixture(words)
-        best = int(np.argmax(mixture))
-        return {"topic": best + 1, "topic_words": self.top_words[best][:5]}
+        return self.topics([words])[0]
 
 
-def describe_topics(scorer: TopicScorer, coherence_per_topic: list[float], texts: list[str],
+def describe_topics(scorer: TopicScorer, coherence_per_topic: list[float], words: list[list[str]],
                     themes_of_texts: list[str], theme_keys: list[str]) -> list[dict]:
-    """Each topic's top words, size (paragraphs whose dominant topic it is), coherence and theme mix."""
-    dominant = [int(np.argmax(scorer.mixture(topic_tokens(text)))) for text in texts]
+    """Each topic's top words, size (paragraphs whose dominant topic it is), coherence and theme mix.
+
+    ``words`` are the paragraphs' segmentations.
+    """
+    dominant = scorer.mixtures(words).argmax(axis=1).tolist()
     described = []
     for topic in range(scorer.k):
         members = [theme for theme, d in zip(themes_of_texts, dominant) if d == topic]

@@ -106,3 +106,9 @@ def test_numpy_topic_inference_agrees_with_gensim():
     # the numpy E-step starts from a fixed one. They reach the same answer almost always.
     assert np.median(differences) < 2e-3
     assert agree >= 0.95 * len(documents)
+    # All paragraphs at once (as classify and train infer them) give what each gives alone;
+    # a paragraph with no known word gets the uniform mixture.
+    batch = documents + [[], ["没有", "这些", "词语"]]
+    alone = np.vstack([scorer.mixture(tokens) for tokens in batch])
+    assert np.max(np.abs(scorer.mixtures(batch) - alone)) < 1e-9
+    assert np.allclose(alone[-2:], 1 / 6)
