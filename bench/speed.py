@@ -25,17 +25,24 @@ PYTHON = sys.executable
 
 
 def timed(command: list[str], stdout=subprocess.DEVNULL) -> tuple[float, int, subprocess.CompletedProcess]:
-    """Wall seconds, peak memory (MB) of the child, and the result of running ``command``."""
+    """Wall seconds, peak memory (MB) of the largest process, and the result of running ``command``."""
+    seconds, peak, _, result = timed_cpu(command, stdout)
+    return seconds, peak, result
+
+
+def timed_cpu(command: list[str], stdout=subprocess.DEVNULL) -> tuple[float, int, float, subprocess.CompletedProcess]:
+    """``timed``, with the CPU seconds of the command and all its worker processes."""
     wrapper = ("import resource, subprocess, sys, time; start = time.perf_counter(); "
                "r = subprocess.run(sys.argv[1:], stdout=sys.stdout, stderr=subprocess.PIPE); "
-               "sys.stderr.write(f'{time.perf_counter() - start} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss} "
+               "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+               "sys.stderr.write(f'{time.perf_counter() - start} {u.ru_maxrss} {u.ru_utime + u.ru_stime} "
                "{r.returncode}\\n' + r.stderr.decode(errors='replace'))")
     result = subprocess.run([PYTHON, "-c", wrapper, *command], cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE)
     first, _, rest = result.stderr.decode().partition("\n")
-    seconds, peak, code = first.split()
+    seconds, peak, cpu, code = first.split()
     if int(code) != 0:
         sys.exit(f"failed ({code}): {' '.join(command)}\n{rest}")
-    return float(seconds), int(peak) // 1024, result
+    return float(seconds), int(peak) // 1024, float(cpu), result
 
 
 def show(label: str, figure: str, command: list[str]) -> None:
@@ -54,24 +61,27 @@ def sample(corpus: Path, out: Path, n: int | None = None, keep=lambda record: Tr
     return count
 
 
-def fast_themes_of(sample_path: Path) -> tuple[float, list[str]]:
-    """Our path for the same job: the fast segmenter and the numpy scorer, one process."""
+def sample_paragraphs(sample_path: Path) -> list:
     sys.path.insert(0, str(ROOT))
     from countythemes.corpus import iter_paragraphs
+
+    return list(iter_paragraphs([str(sample_path)], lambda problem: None))
+
+
+def fast_themes_of(texts: list[str]) -> tuple[float, list[str]]:
+    """Our path for the same job, one process: segment with rjieba, score all with the numpy scorer."""
     from countythemes.modelfiles import load_theme_scorer
     from countythemes.tokens import segment
 
-    paragraphs = [p.text for p in iter_paragraphs([str(sample_path)], lambda problem: None)]
     scorer = load_theme_scorer(ROOT / "models")
     segment("预热")  # load the dictionary outside the timing, as the naive side's Pipeline is fitted outside
     start = time.perf_counter()
-    themes = [scorer.classify(text)["theme"] for text in paragraphs]
-    return time.perf_counter() - start, themes
+    verdicts = scorer.classify_all(texts, [segment(text) for text in texts])
+    return time.perf_counter() - start, [v["theme"] for v in verdicts]
 
 
-def naive_themes(sample_path: Path) -> tuple[float, list[str], int]:
+def naive_themes(texts: list[str]) -> tuple[float, list[str]]:
     """The naive pipeline: jieba.lcut per paragraph and the trained scikit-learn Pipeline, one process."""
-    sys.path.insert(0, str(ROOT))
     from countythemes.classifier import load_themes
     from countythemes.corpus import iter_paragraphs
     from countythemes.tokens import reference_segmenter, tokenize_filter
@@ -82,7 +92,6 @@ def naive_themes(sample_path: Path) -> tuple[float, list[str], int]:
     labels = read_labels([str(ROOT / "seeds" / "labels.csv")], {p.id for p in seeds}, [t.key for t in themes])
     data = training_set(seeds, labels)
     pipeline = build_pipeline(20240501, themes, calibration_folds(data.themes)).fit(data.texts, data.themes)
-    paragraphs = [p.text for p in iter_paragraphs([str(sample_path)], lambda problem: None)]
     jieba = reference_segmenter()
 
     def jieba_tokens(text: str) -> list[str]:
@@ -91,9 +100,71 @@ def naive_themes(sample_path: Path) -> tuple[float, list[str], int]:
 
     pipeline.named_steps["features"].transformer_list[0][1].tokenizer = jieba_tokens
     start = time.perf_counter()
-    probabilities = pipeline.predict_proba(paragraphs)
+    probabilities = pipeline.predict_proba(texts)
     seconds = time.perf_counter() - start
-    return seconds, [str(pipeline.classes_[i]) for i in probabilities.argmax(axis=1)], len(paragraphs)
+    return seconds, [str(pipeline.classes_[i]) for i in probabilities.argmax(axis=1)]
+
+
+def stage_profile(sample_path: Path) -> list[tuple[str, float]]:
+    """Where a worker's time goes, stage by stage, on the sample in one process (best of three)."""
+    import orjson
+
+    from countythemes.cleaning import paragraph_id, split_articles
+    from countythemes.corpus import Paragraph, _parsed
+    from countythemes.modelfiles import load_theme_scorer, load_topic_scorer
+    from countythemes.places import attribute, gazetteer
+    from countythemes.reading import read_documents
+    from countythemes.tokens import segment
+
+    segment("预热")
+    gazetteer()
+    scorer, topic_scorer = load_theme_scorer(ROOT / "models"), load_topic_scorer(ROOT / "models")
+    best: dict[str, float] = {}
+    for _ in range(3):
+        paragraph_id.cache_clear()
+        clock: dict[str, float] = {}
+
+        def timed_stage(name, work):
+            start = time.perf_counter()
+            result = work()
+            clock[name] = clock.get(name, 0.0) + time.perf_counter() - start
+            return result
+
+        lines = timed_stage("read (gzip, lines; the parent's part)", lambda: list(read_documents([str(sample_path)])))
+        documents = timed_stage("parse JSON records", lambda: [_parsed(line) for line in lines])
+        articles = timed_stage("clean: articles, body paragraphs", lambda: [split_articles(d) for d in documents])
+        words = timed_stage("segment (rjieba)", lambda: [[segment(t) for t in a.paragraphs]
+                                                          for found in articles for a in found])
+        places, k = [], 0
+        for document, found in zip(documents, articles):
+            context = "\n".join([document.title or ""] + [a.title + "\n" + "\n".join(a.paragraphs) for a in found])
+            for article in found:
+                places.append(timed_stage("places", lambda: attribute(article.paragraphs, article.headline,
+                                                                       context, words[k])))
+                k += 1
+
+        def make_paragraphs():
+            made, n = [], 0
+            for found in articles:
+                for article in found:
+                    for index, (text, tokens, place) in enumerate(zip(article.paragraphs, words[n], places[n])):
+                        made.append(Paragraph(article.source, article.title, article.index, index, paragraph_id(text),
+                                              text, **place.fields(), date=article.date, words=tokens))
+                    n += 1
+            return made
+
+        paragraphs = timed_stage("ids and paragraph records", make_paragraphs)
+        texts, tokens = [p.text for p in paragraphs], [p.words for p in paragraphs]
+        verdicts = timed_stage("themes (numpy scorer)", lambda: scorer.classify_all(texts, tokens))
+
+        def encode():
+            return [orjson.dumps(dict(p.record(), **v)) for p, v in zip(paragraphs, verdicts)]
+
+        timed_stage("JSON lines", encode)
+        timed_stage("topics (not with --no-topics)", lambda: topic_scorer.topics(tokens))
+        for name, seconds in clock.items():
+            best[name] = min(best.get(name, seconds), seconds)
+    return list(best.items())
 
 
 def main() -> int:
@@ -112,34 +183,50 @@ def main() -> int:
     # 1. batch: the whole archive, themes and places, JSON lines out
     command = [PYTHON, "analyze.py", "classify", str(corpus), "--no-topics"]
     with open(scratch / "all.jsonl", "wb") as out:
-        seconds, peak, _ = timed(command, stdout=out)
+        seconds, peak, cpu, _ = timed_cpu(command, stdout=out)
     lines = sum(1 for _ in open(scratch / "all.jsonl", "rb"))
     show("batch: classify the archive (no topics)", f"{seconds:.1f} s, {peak} MB peak", command)
-    print(f"{'':<46}{lines:>22,} paragraphs, {lines / seconds:,.0f}/s")
+    print(f"{'':<46}{lines:>22,} paragraphs, {lines / seconds:,.0f}/s; {cpu:.0f} CPU seconds on "
+          f"{os.cpu_count()} cores (reader + workers)")
+    (scratch / "all.jsonl").unlink()
 
-    # 2. topic inference throughput, on a 5,000-story sample
+    # 2. where the time goes, and topic inference throughput, on a 5,000-story sample
     five = scratch / "sample5000.jsonl"
     sample(corpus, five, 5000)
-    without, _, _ = timed([PYTHON, "analyze.py", "classify", str(five), "--no-topics"])
+    stages = stage_profile(five)
+    paragraphs = sample_paragraphs(five)
+    texts = [p.text for p in paragraphs]
+    mb = sum(len(t.encode()) for t in texts) / 1e6
+    total = sum(seconds for name, seconds in stages if not name.startswith("topics"))
+    print(f"\nprofile: one process, first 5,000 stories ({len(texts):,} paragraphs, {mb:.1f} MB of body text), "
+          "best of 3; from bench/speed.py:stage_profile")
+    for name, seconds in stages:
+        share = "" if name.startswith("topics") else f"{seconds / total:6.1%}"
+        print(f"  {name:<40}{seconds:7.2f} s {share}")
+    segmenting = dict(stages)["segment (rjieba)"]
+    print(f"  rjieba here: {mb / segmenting:.1f} MB/s (the developers' guide measured 25 MB/s on a quieter machine)")
+    topic_seconds = dict(stages)["topics (not with --no-topics)"]
+    show("topic inference (numpy E-step, batched)", f"{len(texts) / topic_seconds:,.0f} paragraphs/s",
+         ["bench/speed.py:stage_profile"])
     command = [PYTHON, "analyze.py", "classify", str(five)]
-    with_topics, _, result = timed(command, stdout=subprocess.PIPE)
-    paragraphs = len(result.stdout.splitlines())
-    show("topic inference (5,000 stories)", f"{paragraphs / max(with_topics - without, 1e-9):,.0f} paragraphs/s",
-         command + ["(minus --no-topics)"])
+    with_topics, _, _ = timed(command)
+    without, _, _ = timed(command + ["--no-topics"])
+    show("  the same, whole command with and without", f"{with_topics:.1f} s vs {without:.1f} s", command)
+    print()
 
     # 3. against the naive pipeline on the same sample, one process each
-    themed, fast_themes = fast_themes_of(five)
+    ours, our_themes = fast_themes_of(texts)
+    naive, naive_labels = naive_themes(texts)
     command = [PYTHON, "analyze.py", "classify", str(five), "--no-topics", "--workers", "1"]
-    ours, _, result = timed(command, stdout=subprocess.PIPE)
-    our_themes = [json.loads(line)["theme"] for line in result.stdout.splitlines()]
-    naive, naive_labels, count = naive_themes(five)
-    same = sum(a == b for a, b in zip(our_themes, naive_labels))
+    whole, _, result = timed(command, stdout=subprocess.PIPE)
+    command_themes = [json.loads(line)["theme"] for line in result.stdout.splitlines()]
     show("naive: jieba.lcut + Pipeline.predict_proba", f"{naive:.1f} s (themes only)", ["bench/speed.py:naive_themes"])
-    show("ours: rjieba + numpy ThemeScorer", f"{themed:.1f} s, {naive / themed:.1f}x faster",
+    show("ours: rjieba + numpy ThemeScorer", f"{ours:.2f} s, {naive / ours:.1f}x faster",
          ["bench/speed.py:fast_themes_of"])
-    show("ours, whole command, one process", f"{ours:.1f} s (reading, places too)", command)
-    print(f"{'':<46}{same:>10,} of {count:,} paragraphs get the same theme from the command,")
-    print(f"{'':<46}{sum(a == b for a, b in zip(fast_themes, naive_labels)):>10,} from the scorer")
+    show("ours, whole command, one process", f"{whole:.1f} s (reading, places too)", command)
+    print(f"{'':<46}{sum(a == b for a, b in zip(our_themes, naive_labels)):>10,} of {len(texts):,} paragraphs "
+          "get the same theme from our scorer,")
+    print(f"{'':<46}{sum(a == b for a, b in zip(command_themes, naive_labels)):>10,} from the command")
 
     # 4. cold start: one short article from the shell, median of 5
     article = scratch / "short.txt"

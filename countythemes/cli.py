@@ -9,7 +9,6 @@ import argparse
 import csv
 import datetime
 import io
-import json
 import os
 import signal
 import sys
@@ -44,9 +43,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _json_lines(records: Iterable[dict]) -> None:
-    out = sys.stdout
-    for record in records:
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    import orjson
+
+    sys.stdout.flush()
+    sys.stdout.buffer.writelines(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE) for record in records)
 
 
 class _Stopped(KeyboardInterrupt):
@@ -225,13 +225,14 @@ def _annotated(paths: list[str], annotate: Callable[[list], list], problems: _Pr
 def _verdicts(scorer, topic_scorer=None) -> Callable[[list], list[dict]]:
     """Paragraph records with their theme (and topic) fields, a batch at a time."""
     def annotate(paragraphs: list) -> list[dict]:
-        verdicts = scorer.classify_all([p.text for p in paragraphs], [p.words for p in paragraphs])
+        words = [p.words for p in paragraphs]
+        verdicts = scorer.classify_all([p.text for p in paragraphs], words)
+        topics = topic_scorer.topics(words) if topic_scorer is not None else [{}] * len(paragraphs)
         records = []
-        for paragraph, verdict in zip(paragraphs, verdicts):
+        for paragraph, verdict, topic in zip(paragraphs, verdicts, topics):
             record = paragraph.record()
             record.update(verdict)
-            if topic_scorer is not None:
-                record.update(topic_scorer.topic(paragraph.words))
+            record.update(topic)
             records.append(record)
         return records
     return annotate
@@ -244,30 +245,32 @@ def _classified(paths: list[str], scorer, problems: _Problems, topic_scorer=None
         yield record
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
-_ARTICLE_INDEX = '"article_index": '
+#: Where a worker's JSON line leaves the article number out (JSON text never holds it unescaped
+#: inside a string, and the key comes before any value that could).
+_UNNUMBERED = b'"article_index":null'
 
 
 def _classified_lines(paths: list[str], scorer, problems: _Problems, topic_scorer=None,
                       workers: int = 1) -> Iterable[bytes]:
     """``_classified`` as UTF-8 JSON lines, encoded by the workers.
 
-    A worker leaves a NUL byte where the article number goes (only the
-    reading order decides it, and JSON text never holds a raw NUL); here the
-    number replaces it. Bytes cross between processes and go to the output
-    as they are, so the text is encoded once.
+    Only the reading order decides a paragraph's article number, so a worker
+    leaves it null and the number goes in here. Bytes cross between processes
+    and go to the output as they are.
     """
+    import orjson
+
     verdicts = _verdicts(scorer, topic_scorer)
 
     def encoded(paragraphs: list) -> list[bytes]:
         lines = []
         for record in verdicts(paragraphs):
-            head, _, tail = _ENCODER.encode(record).partition(_ARTICLE_INDEX)
-            lines.append(f"{head}{_ARTICLE_INDEX}\0{tail[tail.index(','):]}\n".encode())
+            record["article_index"] = None
+            lines.append(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
         return lines
 
     for article_index, line in _annotated(paths, encoded, problems, workers):
-        yield line.replace(b"\0", b"%d" % article_index, 1)
+        yield line.replace(_UNNUMBERED, b'"article_index":%d' % article_index, 1)
 
 
 class _Progress:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import compress, count
+from itertools import compress, count, repeat
 
 LEVELS = ("province", "city", "county")
 
@@ -101,6 +101,10 @@ class Gazetteer:
             if stem and len(stem) >= 2:
                 self._add(Name(stem, unit, short=True, family=_family(unit, stem)))
         self.prefixes = {name[:end] for name in self.names for end in range(1, len(name) + 1)}
+        #: For each first character, the second characters of the names it begins.
+        self.seconds: dict[str, set[str]] = {}
+        for name in self.names:  # every name has at least two characters
+            self.seconds.setdefault(name[0], set()).add(name[1])
 
     def _add(self, name: Name) -> None:
         entries = self.names.setdefault(name.surface, [])
@@ -165,6 +169,9 @@ def find_mentions(text: str, context: str, words: list[str] | None = None) -> li
     for i in compress(count(), map(prefixes.__contains__, words)):  # no Python step per token
         if i < taken_until:
             continue
+        first = words[i]
+        if len(first) == 1 and words[i + 1: i + 2] and words[i + 1][0] not in gaz.seconds[first]:
+            continue  # a common character (和, 中, 上) that begins no name with the next word
         found = []  # (surface, tokens) of the names of up to seven tokens from here, shortest first
         surface = ""
         for length, word in enumerate(words[i: i + 7], start=1):
@@ -191,9 +198,11 @@ def _named_in(name: str, context: str) -> bool:
 
 def _choose(names: list[Name], context: str) -> Unit | None:
     """Pick the unit a name means; short forms need their unit's family in the document."""
-    usable = [n for n in names if not n.family or any(_named_in(member, context) for member in n.family)]
+    usable = [n for n in names if not n.family or any(map(_named_in, n.family, repeat(context)))]
     if not usable:
         return None
+    if len(usable) == 1:
+        return usable[0].unit
     # Prefer a unit whose province or city the document names, then full names, then higher levels.
     def score(name: Name) -> tuple:
         unit = name.unit

@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import gzip
 import html
-import io
 import json
 import os
 import re
@@ -126,11 +125,15 @@ class CorpusLine:
 
     source: str
     line_number: int
-    line: str
+    line: bytes
 
     def document(self) -> RawDocument:
         """The record as a raw document; a ReadProblem where the line is not a usable record."""
-        return _corpus_record(self.line, self.source, self.line_number)
+        try:
+            text = self.line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ReadProblem(self.source, f"line {self.line_number}: not UTF-8 text") from None
+        return _corpus_record(text, self.source, self.line_number)
 
 
 def read_documents(paths: list[str]) -> Iterator[RawDocument | CorpusLine | ReadProblem]:
@@ -508,7 +511,11 @@ def _collect(root, blocks: list[Block]) -> None:
 
 
 def read_corpus(path: str) -> Iterator[CorpusLine | ReadProblem]:
-    """Stream a JSON Lines corpus: one article a line, never loaded whole."""
+    """Stream a JSON Lines corpus: one article a line, never loaded whole.
+
+    A line that is not UTF-8 or not a record is a problem of its own; the
+    corpus goes on.
+    """
     opener = gzip.open if path.lower().endswith(".gz") else open
     try:
         handle = opener(path, "rb")
@@ -517,14 +524,13 @@ def read_corpus(path: str) -> Iterator[CorpusLine | ReadProblem]:
     except OSError as error:
         raise ReadProblem(path, f"cannot read ({error.strerror})") from None
     with handle:
-        stream = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="strict")
         line_number = 0
-        try:
-            for line_number, line in enumerate(stream, start=1):
+        try:  # lines stay bytes until a worker parses them: the reader only passes them on
+            for line_number, line in enumerate(handle, start=1):
+                if line_number == 1 and line.startswith(codecs.BOM_UTF8):
+                    line = line[len(codecs.BOM_UTF8):]
                 if line.strip():
                     yield CorpusLine(path, line_number, line)
-        except UnicodeDecodeError:
-            raise ReadProblem(path, f"line {line_number + 1}: not UTF-8 text") from None
         except (OSError, EOFError) as error:
             raise ReadProblem(path, f"line {line_number + 1}: file is damaged ({error})") from None
         if line_number == 0:

@@ -360,13 +360,15 @@ def source_line(corpus: list[str], manifest: dict) -> str:
 def report_rows(paragraphs, theme_scorer, topic_scorer, labels: dict[str, str]) -> list[ReportRow]:
     """Classify every paragraph; a paragraph seen before (same id) is listed but not counted again."""
     rows, seen = [], set()
-    for p in paragraphs:
-        verdict = theme_scorer.classify_all([p.text], [p.words])[0]
+    paragraphs = list(paragraphs)
+    verdicts = theme_scorer.classify_all([p.text for p in paragraphs], [p.words for p in paragraphs])
+    topics = topic_scorer.topics([p.words for p in paragraphs])
+    for p, verdict, topic in zip(paragraphs, verdicts, topics):
         rows.append(ReportRow(
             source=p.source, article=p.article, article_index=p.article_index, paragraph=p.paragraph, id=p.id,
             county=p.county, city=p.city, province=p.province, place_source=p.place_source,
             label=labels.get(p.id), predicted=verdict["theme"], confidence=verdict["confidence"],
-            uncertain=verdict["uncertain"], topic=topic_scorer.topic(p.words)["topic"], counted=p.id not in seen,
+            uncertain=verdict["uncertain"], topic=topic["topic"], counted=p.id not in seen,
             text=p.text))
         seen.add(p.id)
     return rows

@@ -173,3 +173,19 @@ def test_suggest_writes_a_labels_csv_that_train_accepts_once_filled_in(tmp_path)
     # labeled paragraphs are not suggested again
     left = run("analyze.py", "suggest", str(tmp_path / "new"), "--labels", str(suggestions))
     assert {r["id"] for r in csv.DictReader(left.stdout.decode().splitlines())}.isdisjoint({r["id"] for r in rows})
+
+
+def test_a_corpus_is_classified_the_same_on_one_or_two_workers_with_its_articles_numbered(tmp_path):
+    """Records of a JSONL corpus are articles 0, 1, 2 … in classify's output, as in `paragraphs`."""
+    stories = [{"id": str(i), "title": f"第{i}条", "text": f"{ARTICLE}\n\n第{i}条消息：合作社带动{i}户脱贫户增收。"}
+               for i in range(40)]
+    corpus = tmp_path / "stories.jsonl"
+    corpus.write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in stories), encoding="utf-8")
+    one = run("analyze.py", "classify", str(corpus), "--workers", "1")
+    two = run("analyze.py", "classify", str(corpus), "--workers", "2")
+    assert one.returncode == two.returncode == 0, two.stderr.decode()
+    assert one.stdout == two.stdout and not two.stderr
+    classified = json_lines(one)
+    paragraphs = json_lines(run("analyze.py", "paragraphs", str(corpus)))
+    assert [(p["id"], p["article_index"]) for p in classified] == [(p["id"], p["article_index"]) for p in paragraphs]
+    assert sorted({p["article_index"] for p in classified}) == list(range(40))

@@ -76,3 +76,31 @@ def test_ids_do_not_change_when_articles_are_reordered(tmp_path_factory, article
     random.shuffle(shuffled)
     assert ids(order, "a.jsonl") == ids(shuffled, "b.jsonl")
 
+
+
+#: Characters where NFKC does something: full-width forms, compatibility characters, combining marks,
+#: every kind of white space.
+NORMALIZING = st.sampled_from(list("，：（）！？％ＡＢ１２　\u00a0\u2002\u3000\t\n ℃Ⅱ㎡…ﬁ\u0301\u0308e\u00a8\uf900\u2f00"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(NEWS_CHARACTERS | NORMALIZING, max_size=60))
+def test_paragraph_ids_equal_the_plain_definition(text):
+    """The fast path (full-width forms mapped first) gives the id of the NFKC text without white space."""
+    import hashlib
+    import re
+    import unicodedata
+
+    key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    assert paragraph_id(text) == hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.sampled_from(list("产业扶贫合作社区就业务工贷款金融村干部，。\0")), max_size=40), max_size=12))
+def test_typical_words_are_counted_as_str_count_counts_them(texts):
+    """Counting a batch at once gives each paragraph what str.count gives word by word."""
+    from countythemes.classifier import TypicalWords
+
+    words = (("产业", "产业扶贫", "合作社"), ("就业", "务工", "业务"), ("社区", "扶贫"), ("贷款", "金融", "贷款"))
+    found = TypicalWords(words).counts(texts)
+    assert found.tolist() == [[sum(text.count(w) for w in group) for group in words] for text in texts]
