@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import unicodedata
+from itertools import repeat
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -200,8 +201,9 @@ def _annotate(paragraphs: list) -> list:
 
 
 def _annotated(paths: list[str], annotate: Callable[[list], list], problems: _Problems,
-               workers: int = 1) -> Iterable[tuple[int, object]]:
-    """Each paragraph's article number and what ``annotate`` makes of it, in input order, on ``workers`` processes."""
+               workers: int = 1) -> Iterable[tuple[list[int], list]]:
+    """Document by document: its paragraphs' article numbers and what ``annotate`` makes of them,
+    in input order, on ``workers`` processes."""
     global _annotator
     from .corpus import iter_annotated
 
@@ -209,7 +211,7 @@ def _annotated(paths: list[str], annotate: Callable[[list], list], problems: _Pr
     progress = _Progress("paragraphs")
     if workers <= 1:
         for item in iter_annotated(paths, problems, _annotate):
-            progress.step()
+            progress.step(len(item[1]))
             yield item
         progress.done()
         return
@@ -217,7 +219,7 @@ def _annotated(paths: list[str], annotate: Callable[[list], list], problems: _Pr
 
     with pool(workers) as forked:
         for item in iter_annotated(paths, problems, _annotate, mapper=lambda job, batches: forked.imap(job, batches)):
-            progress.step()
+            progress.step(len(item[1]))
             yield item
     progress.done()
 
@@ -240,9 +242,10 @@ def _verdicts(scorer, topic_scorer=None) -> Callable[[list], list[dict]]:
 
 def _classified(paths: list[str], scorer, problems: _Problems, topic_scorer=None, workers: int = 1) -> Iterable[dict]:
     """Paragraph records with theme (and topic) fields, in input order."""
-    for article_index, record in _annotated(paths, _verdicts(scorer, topic_scorer), problems, workers):
-        record["article_index"] = article_index
-        yield record
+    for numbers, records in _annotated(paths, _verdicts(scorer, topic_scorer), problems, workers):
+        for number, record in zip(numbers, records):
+            record["article_index"] = number
+            yield record
 
 
 #: Where a worker's JSON line leaves the article number out (JSON text never holds it unescaped
@@ -269,8 +272,9 @@ def _classified_lines(paths: list[str], scorer, problems: _Problems, topic_score
             lines.append(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
         return lines
 
-    for article_index, line in _annotated(paths, encoded, problems, workers):
-        yield line.replace(_UNNUMBERED, b'"article_index":%d' % article_index, 1)
+    for numbers, lines in _annotated(paths, encoded, problems, workers):
+        yield from map(bytes.replace, lines, repeat(_UNNUMBERED), [b'"article_index":%d' % n for n in numbers],
+                       repeat(1))
 
 
 class _Progress:
@@ -283,8 +287,8 @@ class _Progress:
         self.start = self.last = self.clock()
         self.shown = sys.stderr.isatty()
 
-    def step(self) -> None:
-        self.count += 1
+    def step(self, done: int = 1) -> None:
+        self.count += done
         if self.shown and self.clock() - self.last >= 0.5:
             self.last = self.clock()
             rate = self.count / max(self.last - self.start, 1e-9)

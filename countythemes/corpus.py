@@ -54,17 +54,19 @@ def article_paragraphs(article: Article, context: str) -> Iterator[Paragraph]:
 
 def iter_paragraphs(paths: list[str], on_problem: Callable[[ReadProblem], None]) -> Iterator[Paragraph]:
     """Every body paragraph of every input; problems go to ``on_problem`` and reading goes on."""
-    for article_index, paragraph in iter_annotated(paths, on_problem):
-        paragraph.article_index = article_index
-        yield paragraph
+    for numbers, paragraphs in iter_annotated(paths, on_problem):
+        for number, paragraph in zip(numbers, paragraphs):
+            paragraph.article_index = number
+            yield paragraph
 
 
 Annotate = Callable[[list[Paragraph]], list]
 
 
 def iter_annotated(paths: list[str], on_problem: Callable[[ReadProblem], None], annotate: Annotate | None = None,
-                   mapper: Callable = map) -> Iterator[tuple[int, object]]:
-    """Each body paragraph's article number and what ``annotate`` makes of it, in input order.
+                   mapper: Callable = map) -> Iterator[tuple[list[int], list]]:
+    """Document by document, in input order: its paragraphs' article numbers and what
+    ``annotate`` makes of each paragraph.
 
     ``annotate`` takes a batch of paragraphs (so scoring can work on arrays)
     and gives one value for each; without it the value is the paragraph. The
@@ -72,8 +74,8 @@ def iter_annotated(paths: list[str], on_problem: Callable[[ReadProblem], None], 
     ``mapper``: ``map`` here, or an ordered process pool's ``imap`` to use
     every core, where only those values come back. Articles are numbered
     through each source, also where a source gives several documents (the
-    records of a JSONL corpus, the pieces of a large file), so the number is
-    given beside the value: only the reading order decides it.
+    records of a JSONL corpus, the pieces of a large file), so the numbers are
+    given beside the values: only the reading order decides them.
     """
     article_counter: dict[str, int] = {}
     for batch in mapper(_BatchJob(annotate), _batches(read_documents(paths))):
@@ -83,8 +85,7 @@ def iter_annotated(paths: list[str], on_problem: Callable[[ReadProblem], None], 
                 continue
             source, single_article, numbers, values = outcome
             base = article_counter.get(source, 0)
-            for number, value in zip(numbers, values):
-                yield base + (0 if single_article else number), value
+            yield ([base] * len(values) if single_article else [base + n for n in numbers]), values
             article_counter[source] = base + (1 if single_article else max(numbers, default=-1) + 1)
             if not values and not single_article:
                 on_problem(ReadProblem(source, "no body paragraphs found (only headlines, captions or bylines)"))
