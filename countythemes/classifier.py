@@ -11,12 +11,11 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
 
-from .tokens import segment, tokenize
+from .tokens import segment, tokenize, word_counts
 
 
 @dataclass(frozen=True)
@@ -128,14 +127,7 @@ class ThemeScorer:
         what the pipeline's tokenizer gives.
         """
         n, width = len(texts), len(self.index)
-        lengths = np.fromiter(map(len, words), dtype=np.int64, count=n)
-        # Each token's vocabulary column (-1 where unknown) and row, with no Python step per token.
-        columns = np.fromiter(map(self.index.get, chain.from_iterable(words), repeat(-1)),
-                              dtype=np.int64, count=int(lengths.sum()))
-        rows = np.repeat(np.arange(n), lengths)
-        known = columns >= 0
-        cells, counts = np.unique(rows[known] * width + columns[known], return_counts=True)
-        rows, columns = np.divmod(cells, width)
+        rows, columns, counts = word_counts(words, self.index)
         # TF-IDF with sublinear tf and l2 norm, as the pipeline's TfidfVectorizer.
         values = (1.0 + np.log(counts)) * self.idf[columns]
         norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n))

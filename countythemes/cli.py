@@ -215,10 +215,13 @@ def _annotated(paths: list[str], annotate: Callable[[list], list], problems: _Pr
             yield item
         progress.done()
         return
-    from .workers import pool
+    from .workers import bounded_imap, pool
 
     with pool(workers) as forked:
-        for item in iter_annotated(paths, problems, _annotate, mapper=lambda job, batches: forked.imap(job, batches)):
+        def mapper(job, batches):
+            return bounded_imap(forked, job, batches, window=4 * workers)
+
+        for item in iter_annotated(paths, problems, _annotate, mapper=mapper):
             progress.step(len(item[1]))
             yield item
     progress.done()

@@ -15,12 +15,11 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain, repeat
 from typing import Iterator
 
 import numpy as np
 
-from .tokens import segment, tokenize_filter
+from .tokens import segment, tokenize_filter, word_counts
 
 #: Single characters (村, 户, 年 …) say little about a topic and crowd the top words.
 MIN_TOKEN_LENGTH = 2
@@ -311,14 +310,8 @@ class TopicScorer:
         filter, so raw tokens look up the same. gensim's E-step, run for all
         paragraphs at once; each stops at its own convergence, as it would alone.
         """
-        n, width = len(words), len(self.index)
-        lengths = np.fromiter(map(len, words), dtype=np.int64, count=n)
-        columns = np.fromiter(map(self.index.get, chain.from_iterable(words), repeat(-1)),
-                              dtype=np.int64, count=int(lengths.sum()))
-        rows = np.repeat(np.arange(n), lengths)
-        known = columns >= 0
-        cells, counts = np.unique(rows[known] * width + columns[known], return_counts=True)
-        rows, columns = np.divmod(cells, width)
+        n = len(words)
+        rows, columns, counts = word_counts(words, self.index)
         counts = counts.astype(np.float64)
         has_words = np.bincount(rows, minlength=n) > 0
         active = np.flatnonzero(has_words)  # paragraphs still iterating

@@ -10,8 +10,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 
 def cores() -> int:
@@ -31,3 +32,30 @@ def pool(workers: int) -> Iterator:
     """A pool of forked workers, ended (and its workers stopped) when the block ends."""
     with multiprocessing.get_context("fork").Pool(workers, initializer=_quiet_worker) as forked:
         yield forked
+
+
+def bounded_imap(forked, function: Callable, items: Iterable, window: int) -> Iterator:
+    """``forked.imap(function, items)`` with at most ``window`` items given out and not yet taken back.
+
+    A pool reads its input as fast as it can and keeps every result until it
+    is asked for; when the output is written slower than the workers work (a
+    pipe into a pager), memory would grow with the corpus. Here the pool's
+    feeder waits instead, and stops waiting when the results are no longer
+    wanted (an error, Ctrl-C), so the pool can always be closed.
+    """
+    slots = threading.Semaphore(window)
+    unwanted = threading.Event()
+
+    def fed() -> Iterator:
+        for item in items:
+            while not slots.acquire(timeout=0.1):
+                if unwanted.is_set():
+                    return
+            yield item
+
+    try:
+        for result in forked.imap(function, fed()):
+            slots.release()
+            yield result
+    finally:
+        unwanted.set()
