@@ -7,6 +7,7 @@ threads fighting for them.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -30,6 +31,7 @@ def _quiet_worker() -> None:
 @contextmanager
 def pool(workers: int) -> Iterator:
     """A pool of forked workers, ended (and its workers stopped) when the block ends."""
+    gc.freeze()  # what the parent loaded is never collected in a worker, so its pages stay shared
     with multiprocessing.get_context("fork").Pool(workers, initializer=_quiet_worker) as forked:
         yield forked
 
