@@ -1,8 +1,9 @@
 """LDA topics over the paragraphs: what the corpus talks about beyond the five themes.
 
-Training fits gensim's ``LdaModel`` (one process, fixed ``random_state``: the
-multicore trainer is not reproducible) for each K of a range, scores every fit
-by coherence, and keeps one. The kept model is stored as plain numbers (the
+Training fits gensim's ``LdaModel`` (the single-process trainer with a fixed
+``random_state``: the multicore one is not reproducible) for each K of a range,
+the fits spread over worker processes, scores every fit by coherence, and
+keeps one. The kept model is stored as plain numbers (the
 vocabulary, alpha and exp(E[log beta])) and a paragraph's topics are inferred
 here with numpy alone, by gensim's variational E-step started from a fixed
 point instead of a random one, so the same paragraph always gets the same topic
