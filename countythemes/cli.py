@@ -46,8 +46,13 @@ class _Parser(argparse.ArgumentParser):
 def _json_lines(records: Iterable[dict]) -> None:
     import orjson
 
+    _write_lines(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE) for record in records)
+
+
+def _write_lines(lines: Iterable[bytes]) -> None:
+    """Encoded lines straight to standard output's bytes, after anything printed as text."""
     sys.stdout.flush()
-    sys.stdout.buffer.writelines(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE) for record in records)
+    sys.stdout.buffer.writelines(lines)
 
 
 class _Stopped(KeyboardInterrupt):
@@ -206,22 +211,12 @@ def _annotated(paths: list[str], annotate: Callable[[list], list], problems: _Pr
     in input order, on ``workers`` processes."""
     global _annotator
     from .corpus import iter_annotated
+    from .workers import mapper
 
     _annotator = annotate
     progress = _Progress("paragraphs")
-    if workers <= 1:
-        for item in iter_annotated(paths, problems, _annotate):
-            progress.step(len(item[1]))
-            yield item
-        progress.done()
-        return
-    from .workers import bounded_imap, pool
-
-    with pool(workers) as forked:
-        def mapper(job, batches):
-            return bounded_imap(forked, job, batches, window=4 * workers)
-
-        for item in iter_annotated(paths, problems, _annotate, mapper=mapper):
+    with mapper(workers) as mapped:
+        for item in iter_annotated(paths, problems, _annotate, mapper=mapped):
             progress.step(len(item[1]))
             yield item
     progress.done()
@@ -330,8 +325,7 @@ def _classify(args) -> int:
     if args.format == "table":
         _print_table(_classified(args.paths, scorer, problems, topic_scorer, workers), scorer.names)
     else:
-        sys.stdout.flush()
-        sys.stdout.buffer.writelines(_classified_lines(args.paths, scorer, problems, topic_scorer, workers))
+        _write_lines(_classified_lines(args.paths, scorer, problems, topic_scorer, workers))
     return EXIT_BAD_INPUT if problems.count else 0
 
 

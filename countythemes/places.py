@@ -231,13 +231,12 @@ def _most_specific(mentions: list[Mention]) -> Unit | None:
     return None
 
 
-def attribute(paragraphs: list[str], headline: str, context: str,
-              words: list[list[str]] | None = None) -> list[Place]:
+def attribute(paragraphs: list[str], headline: str, context: str, words: list[list[str]]) -> list[Place]:
     """One place per paragraph, following THEMES.md "Places" rules 1-4 in order.
 
-    ``words`` are the paragraphs' segmentations, where the caller has them already.
+    ``words`` are the paragraphs' segmentations.
     """
-    named = [find_mentions(text, context, tokens) for text, tokens in zip(paragraphs, words or [None] * len(paragraphs))]
+    named = [find_mentions(text, context, tokens) for text, tokens in zip(paragraphs, words)]
     # Rule 3: what the headline or lead is about; where they name nothing, what the article names most.
     article = _most_specific(find_mentions(headline, context)) if headline else None
     article = article or _most_specific([m for mentions in named for m in mentions])

@@ -13,8 +13,10 @@ import re
 from functools import lru_cache
 from importlib import resources
 from itertools import chain, repeat
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 _WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fffA-Za-z]")
 _NUMBERLIKE = re.compile(r"^[\d０-９.,%％]+[\u4e00-\u9fff]?$|^第?[\d一二三四五六七八九十百千万亿]+[个名户人元亩次]?$")
@@ -114,6 +116,8 @@ def word_counts(words: list[list[str]], index: dict[str, int]) -> tuple[np.ndarr
     ``words`` are segmentations and ``index`` a vocabulary's columns; tokens
     outside it are left out. Looked up with no Python step per token.
     """
+    import numpy as np  # here, not at the top: reading and segmenting paragraphs need no numpy
+
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     columns = np.fromiter(map(index.get, chain.from_iterable(words), repeat(-1)),
                           dtype=np.int64, count=int(lengths.sum()))

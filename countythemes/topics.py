@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
@@ -203,8 +202,10 @@ def search(documents: list[list[str]], themes, seed: int, ks: list[int], seeded:
     _search_job = _SearchJob(sample, dictionary, themes, seed)
     curve, models = [], {}
     rows: dict[int, dict] = {}
-    with _mapper(workers, len(fits)) as mapper:
-        for (k, variant), (model, scores) in zip(fits, mapper(_fit_and_score, fits)):
+    from .workers import mapper
+
+    with mapper(min(workers, len(fits))) as mapped:
+        for (k, variant), (model, scores) in zip(fits, mapped(_fit_and_score, fits)):
             models[(k, variant)] = (model, scores)
             rows.setdefault(k, {"k": k, "unseeded": None, "seeded": None})[variant] = {
                 "c_npmi": round(scores["c_npmi"], 6), "u_mass": round(scores["u_mass"], 6)}
@@ -243,18 +244,6 @@ def _fit_and_score(fit: tuple[int, str]) -> tuple[object, dict]:
     eta = seeded_eta(job.dictionary, job.themes, k) if variant == "seeded" else None
     model = fit_lda(job.corpus, job.dictionary, k, job.seed, eta)
     return model, coherence(model, job.documents, job.corpus, job.dictionary)
-
-
-@contextmanager
-def _mapper(workers: int, tasks: int) -> Iterator:
-    """``map``, or an ordered pool's ``imap`` where more than one worker and task make it worth it."""
-    if workers <= 1 or tasks <= 1:
-        yield map
-        return
-    from .workers import pool
-
-    with pool(min(workers, tasks)) as forked:
-        yield lambda function, items: forked.imap(function, items)
 
 
 def export_topics(found: TopicSearch, themes) -> dict:
@@ -344,9 +333,6 @@ class TopicScorer:
         """Each paragraph's dominant topic (numbered from 1, as printed) and its top five words."""
         return [{"topic": best + 1, "topic_words": self.top_words[best][:5]}
                 for best in self.mixtures(words).argmax(axis=1).tolist()]
-
-    def topic(self, words: list[str]) -> dict:
-        return self.topics([words])[0]
 
 
 def describe_topics(scorer: TopicScorer, coherence_per_topic: list[float], words: list[list[str]],

@@ -17,7 +17,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from .classifier import Theme, paragraph_tokens, typical_word_counts, typical_word_features
+from .classifier import Theme, paragraph_tokens, typical_word_features
 from .corpus import Paragraph
 
 LABEL_COLUMNS = ["id", "theme", "secondary", "note", "excerpt"]
@@ -178,6 +178,7 @@ class TypicalWordCounts(TransformerMixin, BaseEstimator):
     def transform(self, texts):
         return sparse.csr_matrix(typical_word_features([str(text) for text in texts], self.words))
 
+
 class TypicalWordsClassifier:
     """Baseline: the theme whose codebook typical words occur most often; ``other`` if none."""
 
@@ -189,12 +190,9 @@ class TypicalWordsClassifier:
         return self
 
     def predict(self, texts):
-        predictions = []
-        for text in texts:
-            counts = typical_word_counts(text, tuple(theme.words for theme in self.themes))
-            best = int(np.argmax(counts))
-            predictions.append(self.themes[best].key if counts[best] > 0 else "other")
-        return np.array(predictions)
+        counts = typical_word_features([str(text) for text in texts], tuple(theme.words for theme in self.themes))
+        best = counts.argmax(axis=1)
+        return np.array([self.themes[b].key if row[b] > 0 else "other" for b, row in zip(best, counts)])
 
 
 def uncertainty_threshold(confidence: np.ndarray, correct: np.ndarray) -> float:

@@ -36,6 +36,16 @@ def pool(workers: int) -> Iterator:
         yield forked
 
 
+@contextmanager
+def mapper(workers: int) -> Iterator[Callable]:
+    """``map`` for one worker; for more, a pool's ordered ``imap``, with at most 4 items per worker in flight."""
+    if workers <= 1:
+        yield map
+        return
+    with pool(workers) as forked:
+        yield lambda function, items: bounded_imap(forked, function, items, window=4 * workers)
+
+
 def bounded_imap(forked, function: Callable, items: Iterable, window: int) -> Iterator:
     """``forked.imap(function, items)`` with at most ``window`` items given out and not yet taken back.
 
