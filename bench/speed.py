@@ -110,7 +110,7 @@ def stage_profile(sample_path: Path) -> list[tuple[str, float]]:
     import orjson
 
     from countythemes.cleaning import paragraph_id, split_articles
-    from countythemes.corpus import Paragraph, _parsed
+    from countythemes.corpus import Paragraph
     from countythemes.modelfiles import load_theme_scorer, load_topic_scorer
     from countythemes.places import attribute, gazetteer
     from countythemes.reading import read_documents
@@ -130,8 +130,9 @@ def stage_profile(sample_path: Path) -> list[tuple[str, float]]:
             clock[name] = clock.get(name, 0.0) + time.perf_counter() - start
             return result
 
-        lines = timed_stage("read (gzip, lines; the parent's part)", lambda: list(read_documents([str(sample_path)])))
-        documents = timed_stage("parse JSON records", lambda: [_parsed(line) for line in lines])
+        runs = timed_stage("read (gzip, runs of lines; the parent's part)",
+                           lambda: list(read_documents([str(sample_path)])))
+        documents = timed_stage("parse JSON records", lambda: [d for run in runs for d in run.documents()])
         articles = timed_stage("clean: articles, body paragraphs", lambda: [split_articles(d) for d in documents])
         words = timed_stage("segment (rjieba)", lambda: [[segment(t) for t in a.paragraphs]
                                                           for found in articles for a in found])

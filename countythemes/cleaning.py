@@ -175,7 +175,7 @@ def split_articles(document: RawDocument) -> list[Article]:
         if not title:
             title = _untitled(paragraphs[0])
         articles.append(Article(
-            source=document.source, index=len(articles), title=title, paragraphs=paragraphs,
+            source=document.source, index=document.first_article + len(articles), title=title, paragraphs=paragraphs,
             date=document.date, record_id=document.record_id,
             headline=" ".join([title if titled else "", draft.headline]).strip(), titled=titled,
         ))

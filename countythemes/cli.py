@@ -10,10 +10,10 @@ import csv
 import datetime
 import io
 import os
+import re
 import signal
 import sys
 import unicodedata
-from itertools import repeat
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -205,10 +205,9 @@ def _annotate(paragraphs: list) -> list:
     return _annotator(paragraphs)
 
 
-def _annotated(paths: list[str], annotate: Callable[[list], list], problems: _Problems,
-               workers: int = 1) -> Iterable[tuple[list[int], list]]:
-    """Document by document: its paragraphs' article numbers and what ``annotate`` makes of them,
-    in input order, on ``workers`` processes."""
+def _annotated(paths: list[str], annotate: Callable[[list], list], renumbered: Callable, problems: _Problems,
+               workers: int = 1) -> Iterable[list]:
+    """Document by document, in input order, what ``annotate`` makes of its paragraphs, on ``workers`` processes."""
     global _annotator
     from .corpus import iter_annotated
     from .workers import mapper
@@ -216,9 +215,9 @@ def _annotated(paths: list[str], annotate: Callable[[list], list], problems: _Pr
     _annotator = annotate
     progress = _Progress("paragraphs")
     with mapper(workers) as mapped:
-        for item in iter_annotated(paths, problems, _annotate, mapper=mapped):
-            progress.step(len(item[1]))
-            yield item
+        for values in iter_annotated(paths, problems, _annotate, renumbered, mapper=mapped):
+            progress.step(len(values))
+            yield values
     progress.done()
 
 
@@ -238,41 +237,38 @@ def _verdicts(scorer, topic_scorer=None) -> Callable[[list], list[dict]]:
     return annotate
 
 
+def _renumbered_record(record: dict, articles_before: int) -> dict:
+    record["article_index"] += articles_before
+    return record
+
+
 def _classified(paths: list[str], scorer, problems: _Problems, topic_scorer=None, workers: int = 1) -> Iterable[dict]:
     """Paragraph records with theme (and topic) fields, in input order."""
-    for numbers, records in _annotated(paths, _verdicts(scorer, topic_scorer), problems, workers):
-        for number, record in zip(numbers, records):
-            record["article_index"] = number
-            yield record
+    for records in _annotated(paths, _verdicts(scorer, topic_scorer), _renumbered_record, problems, workers):
+        yield from records
 
 
-#: Where a worker's JSON line leaves the article number out (JSON text never holds it unescaped
-#: inside a string, and the key comes before any value that could).
-_UNNUMBERED = b'"article_index":null'
+#: A JSON line's article number (JSON text never holds this unescaped inside a string).
+_ARTICLE_INDEX = re.compile(rb'"article_index":(\d+)')
+
+
+def _renumbered_line(line: bytes, articles_before: int) -> bytes:
+    return _ARTICLE_INDEX.sub(lambda found: b'"article_index":%d' % (int(found[1]) + articles_before), line, 1)
 
 
 def _classified_lines(paths: list[str], scorer, problems: _Problems, topic_scorer=None,
                       workers: int = 1) -> Iterable[bytes]:
-    """``_classified`` as UTF-8 JSON lines, encoded by the workers.
-
-    Only the reading order decides a paragraph's article number, so a worker
-    leaves it null and the number goes in here. Bytes cross between processes
-    and go to the output as they are.
-    """
+    """``_classified`` as UTF-8 JSON lines, encoded by the workers: bytes cross between
+    processes and go to the output as they are."""
     import orjson
 
     verdicts = _verdicts(scorer, topic_scorer)
 
     def encoded(paragraphs: list) -> list[bytes]:
-        lines = []
-        for record in verdicts(paragraphs):
-            record["article_index"] = None
-            lines.append(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
-        return lines
+        return [orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE) for record in verdicts(paragraphs)]
 
-    for numbers, lines in _annotated(paths, encoded, problems, workers):
-        yield from map(bytes.replace, lines, repeat(_UNNUMBERED), [b'"article_index":%d' % n for n in numbers],
-                       repeat(1))
+    for lines in _annotated(paths, encoded, _renumbered_line, problems, workers):
+        yield from lines
 
 
 class _Progress:

@@ -6,7 +6,7 @@ from typing import Callable, Iterable, Iterator
 
 from .cleaning import Article, paragraph_id, split_articles
 from .places import attribute
-from .reading import CorpusLine, RawDocument, ReadProblem, read_documents
+from .reading import CorpusLines, RawDocument, ReadProblem, read_documents
 from .tokens import segment
 
 
@@ -35,8 +35,8 @@ class Paragraph:
                 "date": self.date}
 
 
-def document_paragraphs(document: RawDocument) -> Iterator[Paragraph]:
-    articles = split_articles(document)
+def document_paragraphs(document: RawDocument, articles: list[Article]) -> Iterator[Paragraph]:
+    """The paragraphs of a document's articles (``split_articles``), each with its place."""
     context = "\n".join([document.title or ""] + [a.title + "\n" + "\n".join(a.paragraphs) for a in articles])
     for article in articles:
         yield from article_paragraphs(article, context)
@@ -54,48 +54,51 @@ def article_paragraphs(article: Article, context: str) -> Iterator[Paragraph]:
 
 def iter_paragraphs(paths: list[str], on_problem: Callable[[ReadProblem], None]) -> Iterator[Paragraph]:
     """Every body paragraph of every input; problems go to ``on_problem`` and reading goes on."""
-    for numbers, paragraphs in iter_annotated(paths, on_problem):
-        for number, paragraph in zip(numbers, paragraphs):
-            paragraph.article_index = number
-            yield paragraph
+    for paragraphs in iter_annotated(paths, on_problem):
+        yield from paragraphs
 
 
 Annotate = Callable[[list[Paragraph]], list]
 
 
+def renumbered_paragraph(paragraph: Paragraph, articles_before: int) -> Paragraph:
+    paragraph.article_index += articles_before
+    return paragraph
+
+
 def iter_annotated(paths: list[str], on_problem: Callable[[ReadProblem], None], annotate: Annotate | None = None,
-                   mapper: Callable = map) -> Iterator[tuple[list[int], list]]:
-    """Document by document, in input order: its paragraphs' article numbers and what
-    ``annotate`` makes of each paragraph.
+                   renumbered: Callable = renumbered_paragraph, mapper: Callable = map) -> Iterator[list]:
+    """Document by document, in input order, what ``annotate`` makes of each of its paragraphs.
 
     ``annotate`` takes a batch of paragraphs (so scoring can work on arrays)
     and gives one value for each; without it the value is the paragraph. The
-    work per batch of documents (cleaning, places, ``annotate``) goes through
-    ``mapper``: ``map`` here, or an ordered process pool's ``imap`` to use
-    every core, where only those values come back. Articles are numbered
-    through each source, also where a source gives several documents (the
-    records of a JSONL corpus, the pieces of a large file), so the numbers are
-    given beside the values: only the reading order decides them.
+    work per batch of documents (parsing, cleaning, places, ``annotate``) goes
+    through ``mapper``: ``map`` here, or an ordered process pool's ``imap`` to
+    use every core, where only those values come back. A paragraph's article
+    number is mostly known where the work is done (a corpus record's position
+    is counted by the reader); only for the later pieces of a large file does
+    it depend on the pieces before, and there ``renumbered(value, articles
+    before)`` moves a value's number on.
     """
-    article_counter: dict[str, int] = {}
+    articles_read: dict[str, int] = {}  # per file read in pieces: its articles so far
     for batch in mapper(_BatchJob(annotate), _batches(read_documents(paths))):
         for outcome in batch:
             if isinstance(outcome, ReadProblem):
                 on_problem(outcome)
                 continue
-            source, single_article, numbers, values = outcome
-            base = article_counter.get(source, 0)
-            yield ([base] * len(values) if single_article else [base + n for n in numbers]), values
-            article_counter[source] = base + (1 if single_article else max(numbers, default=-1) + 1)
-            if not values and not single_article:
-                on_problem(ReadProblem(source, "no body paragraphs found (only headlines, captions or bylines)"))
+            source, continued, articles, values = outcome
+            before = articles_read.get(source, 0) if continued else 0
+            if before:
+                values = [renumbered(value, before) for value in values]
+            articles_read[source] = before + articles
+            yield values
 
 
 #: Documents go to the work in batches of about this many characters (or a single larger document).
 BATCH_CHARACTERS = 2**17
 
 
-Item = RawDocument | CorpusLine | ReadProblem
+Item = RawDocument | CorpusLines | ReadProblem
 
 
 def _batches(items: Iterable[Item]) -> Iterator[list[Item]]:
@@ -104,8 +107,8 @@ def _batches(items: Iterable[Item]) -> Iterator[list[Item]]:
     size = 0
     for item in items:
         batch.append(item)
-        if isinstance(item, CorpusLine):
-            size += len(item.line)
+        if isinstance(item, CorpusLines):
+            size += len(item.data)
         elif isinstance(item, RawDocument):
             size += sum(len(block.text) for block in item.blocks)
         if size >= BATCH_CHARACTERS:
@@ -116,32 +119,27 @@ def _batches(items: Iterable[Item]) -> Iterator[list[Item]]:
 
 
 class _BatchJob:
-    """A batch of documents to their paragraphs' article numbers and values: picklable, for worker processes."""
+    """A batch of documents to each document's values (or its problem): picklable, for worker processes."""
 
     def __init__(self, annotate: Annotate | None):
         self.annotate = annotate
 
     def __call__(self, batch: list[Item]) -> list:
-        batch = [_parsed(item) for item in batch]
-        documents = [(item, list(document_paragraphs(item))) for item in batch if isinstance(item, RawDocument)]
-        every = [paragraph for _, paragraphs in documents for paragraph in paragraphs]
+        items = [found for item in batch
+                 for found in (item.documents() if isinstance(item, CorpusLines) else [item])]
+        documents = [(item, split_articles(item)) for item in items if isinstance(item, RawDocument)]
+        found = [list(document_paragraphs(document, articles)) for document, articles in documents]
+        every = [paragraph for paragraphs in found for paragraph in paragraphs]
         values = iter(self.annotate(every) if self.annotate else every)
-        found = iter(documents)
+        made = iter(zip(documents, found))
         outcomes: list = []
-        for item in batch:
+        for item in items:
             if isinstance(item, ReadProblem):
                 outcomes.append(item)
                 continue
-            document, paragraphs = next(found)
-            outcomes.append((document.source, document.single_article, [p.article_index for p in paragraphs],
-                             [next(values) for _ in paragraphs]))
+            (document, articles), paragraphs = next(made)
+            outcomes.append((document.source, document.continued, len(articles), [next(values) for _ in paragraphs]))
+            if not paragraphs and not document.single_article:
+                outcomes.append(ReadProblem(document.source,
+                                            "no body paragraphs found (only headlines, captions or bylines)"))
         return outcomes
-
-
-def _parsed(item: Item) -> RawDocument | ReadProblem:
-    if not isinstance(item, CorpusLine):
-        return item
-    try:
-        return item.document()
-    except ReadProblem as problem:  # one bad record does not stop the corpus
-        return problem

@@ -31,6 +31,9 @@ class ReadProblem(Exception):
         self.source = source
         self.reason = reason
 
+    def __reduce__(self):  # found in a worker process, reported by the parent
+        return ReadProblem, (self.source, self.reason)
+
 
 @dataclass
 class Block:
@@ -51,6 +54,11 @@ class RawDocument:
     record_id: str | None = None
     #: JSONL records are one article each and are never split at headlines.
     single_article: bool = False
+    #: The number of the document's first article within its file: a record's position in its corpus.
+    first_article: int = 0
+    #: A later piece of a file read in pieces: its articles are numbered on from those of the
+    #: pieces before, which only the reader, taking the pieces' results in order, can count.
+    continued: bool = False
 
 
 # --------------------------------------------------------------------------- files
@@ -116,27 +124,35 @@ def _walk(folder: Path) -> Iterator[str | ReadProblem]:
 
 
 @dataclass
-class CorpusLine:
-    """One line of a JSON Lines corpus, read but not yet parsed.
+class CorpusLines:
+    """A run of whole lines of a JSON Lines corpus, read but not yet parsed.
 
-    Parsing is left to whoever works on the document, so that with several
-    processes the one reading the files only passes lines on.
+    Parsing is left to whoever works on the records, so that with several
+    processes the one reading the files only passes blocks of bytes on. The
+    reader counts the records (non-blank lines) as it goes, so each record's
+    position in its file, which is its article number, is known here.
     """
 
     source: str
-    line_number: int
-    line: bytes
+    #: The line number of the first line (from 1) and how many records came before it in the file.
+    first_line: int
+    first_record: int
+    data: bytes
 
-    def document(self) -> RawDocument:
-        """The record as a raw document; a ReadProblem where the line is not a usable record."""
-        try:
-            text = self.line.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ReadProblem(self.source, f"line {self.line_number}: not UTF-8 text") from None
-        return _corpus_record(text, self.source, self.line_number)
+    def documents(self) -> Iterator[RawDocument | ReadProblem]:
+        """Each record as a raw document, or a ReadProblem where a line is not a usable record."""
+        record = self.first_record
+        for line_number, line in enumerate(self.data.split(b"\n"), start=self.first_line):
+            if not line.strip():
+                continue
+            try:
+                yield _corpus_record(line, self.source, line_number, record)
+            except ReadProblem as problem:  # one bad record does not stop the corpus
+                yield problem
+            record += 1
 
 
-def read_documents(paths: list[str]) -> Iterator[RawDocument | CorpusLine | ReadProblem]:
+def read_documents(paths: list[str]) -> Iterator[RawDocument | CorpusLines | ReadProblem]:
     """Every raw document of every input (corpus lines still to parse), or a problem for an input that failed."""
     for item in find_inputs(paths):
         if isinstance(item, ReadProblem):
@@ -154,7 +170,7 @@ LARGE_FILE = 8 * 2**20
 PIECE = 2**20
 
 
-def read_file(path: str) -> Iterator[RawDocument | CorpusLine | ReadProblem]:
+def read_file(path: str) -> Iterator[RawDocument | CorpusLines | ReadProblem]:
     name = path.lower()
     if name.endswith(CORPUS_SUFFIXES):
         yield from read_corpus(path)
@@ -207,6 +223,7 @@ def _read_large(path: str) -> Iterator[RawDocument | ReadProblem]:
                     document = parse_text(piece, path)
                     if not first:
                         document.title = document.date = None
+                        document.continued = True
                     first = False
                     yield document
             if not chunk:
@@ -510,11 +527,16 @@ def _collect(root, blocks: list[Block]) -> None:
 # ------------------------------------------------------------------------ corpora
 
 
-def read_corpus(path: str) -> Iterator[CorpusLine | ReadProblem]:
+#: A corpus is passed on in runs of whole lines of about this many bytes.
+CORPUS_BLOCK = 2**17
+
+
+def read_corpus(path: str) -> Iterator[CorpusLines | ReadProblem]:
     """Stream a JSON Lines corpus: one article a line, never loaded whole.
 
     A line that is not UTF-8 or not a record is a problem of its own; the
-    corpus goes on.
+    corpus goes on. A damaged file ends with a problem that says where; the
+    whole lines before the damage are read.
     """
     opener = gzip.open if path.lower().endswith(".gz") else open
     try:
@@ -524,24 +546,43 @@ def read_corpus(path: str) -> Iterator[CorpusLine | ReadProblem]:
     except OSError as error:
         raise ReadProblem(path, f"cannot read ({error.strerror})") from None
     with handle:
-        line_number = 0
-        try:  # lines stay bytes until a worker parses them: the reader only passes them on
-            for line_number, line in enumerate(handle, start=1):
-                if line_number == 1 and line.startswith(codecs.BOM_UTF8):
-                    line = line[len(codecs.BOM_UTF8):]
-                if line.strip():
-                    yield CorpusLine(path, line_number, line)
-        except (OSError, EOFError) as error:
-            raise ReadProblem(path, f"line {line_number + 1}: file is damaged ({error})") from None
-        if line_number == 0:
+        pending = b""
+        lines = records = size = 0
+        while True:
+            try:  # read1: what one read gave is kept even when the next finds damage
+                data = handle.read1(CORPUS_BLOCK)
+            except (OSError, EOFError) as error:
+                data, damage = b"", error
+            else:
+                damage = None
+            if size == 0 and data.startswith(codecs.BOM_UTF8):
+                data = data[len(codecs.BOM_UTF8):]
+                size = len(codecs.BOM_UTF8)
+            size += len(data)
+            pending += data
+            if len(pending) < CORPUS_BLOCK and data:
+                continue
+            cut = pending.rfind(b"\n") + 1 if data or damage else len(pending)
+            if cut:
+                run, pending = pending[:cut], pending[cut:]
+                yield CorpusLines(path, lines + 1, records, run)
+                lines += run.count(b"\n")
+                records += sum(1 for line in run.split(b"\n") if line.strip())
+            if damage is not None:
+                raise ReadProblem(path, f"line {lines + 1}: file is damaged ({damage})")
+            if not data:
+                break
+        if size == 0:
             raise ReadProblem(path, "file is empty")
 
 
-def _corpus_record(line: str, path: str, line_number: int) -> RawDocument:
+def _corpus_record(line: bytes, path: str, line_number: int, record_number: int) -> RawDocument:
+    import orjson
+
     try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise ReadProblem(path, f"line {line_number}: not a JSON object ({error.msg})") from None
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:  # orjson is strict: the json module says what is wrong, or reads it
+        record = _json_record(line, path, line_number)
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         raise ReadProblem(path, f"line {line_number}: a record needs a \"text\" string")
     # Each line is a block, as in a text file: corpora put one paragraph per line
@@ -555,4 +596,14 @@ def _corpus_record(line: str, path: str, line_number: int) -> RawDocument:
         date=str(record["date"]) if record.get("date") else None,
         record_id=str(record["id"]) if record.get("id") is not None else None,
         single_article=True,
+        first_article=record_number,
     )
+
+
+def _json_record(line: bytes, path: str, line_number: int):
+    try:
+        return json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ReadProblem(path, f"line {line_number}: not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise ReadProblem(path, f"line {line_number}: not a JSON object ({error.msg})") from None

@@ -43,7 +43,24 @@ def mapper(workers: int) -> Iterator[Callable]:
         yield map
         return
     with pool(workers) as forked:
-        yield lambda function, items: bounded_imap(forked, function, items, window=4 * workers)
+        yield lambda function, items: bounded_imap(forked, _Reported(function), items, window=4 * workers)
+
+
+class WorkerError(Exception):
+    """An error inside a worker, as text: any exception the pool fails to unpickle would hang it."""
+
+
+class _Reported:
+    def __init__(self, function: Callable):
+        self.function = function
+
+    def __call__(self, item):
+        try:
+            return self.function(item)
+        except Exception:
+            import traceback
+
+            raise WorkerError(traceback.format_exc()) from None
 
 
 def bounded_imap(forked, function: Callable, items: Iterable, window: int) -> Iterator:

@@ -175,17 +175,23 @@ def test_suggest_writes_a_labels_csv_that_train_accepts_once_filled_in(tmp_path)
     assert {r["id"] for r in csv.DictReader(left.stdout.decode().splitlines())}.isdisjoint({r["id"] for r in rows})
 
 
-def test_a_corpus_is_classified_the_same_on_one_or_two_workers_with_its_articles_numbered(tmp_path):
-    """Records of a JSONL corpus are articles 0, 1, 2 … in classify's output, as in `paragraphs`."""
-    stories = [{"id": str(i), "title": f"第{i}条", "text": f"{ARTICLE}\n\n第{i}条消息：合作社带动{i}户脱贫户增收。"}
-               for i in range(40)]
-    corpus = tmp_path / "stories.jsonl"
-    corpus.write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in stories), encoding="utf-8")
+def test_a_corpus_is_classified_the_same_on_one_or_two_workers_with_its_records_numbered(tmp_path):
+    """A JSONL record's article number is its position among the corpus's records, in classify as in
+    `paragraphs`, on any number of workers; a broken record keeps its number, so the others keep theirs."""
+    stories = [json.dumps({"id": str(i), "title": f"第{i}条", "text": f"{ARTICLE}\n\n第{i}条消息：合作社带动{i}户脱贫户增收。"},
+                          ensure_ascii=False) for i in range(300)]
+    stories[57] = "{not json"
+    corpus = tmp_path / "stories.jsonl"  # over 128 KB: read and worked on in several runs of lines
+    corpus.write_text("\n".join(stories[:100]) + "\n\n" + "\n".join(stories[100:]) + "\n", encoding="utf-8")
+    assert corpus.stat().st_size > 2 ** 17
     one = run("analyze.py", "classify", str(corpus), "--workers", "1")
     two = run("analyze.py", "classify", str(corpus), "--workers", "2")
-    assert one.returncode == two.returncode == 0, two.stderr.decode()
-    assert one.stdout == two.stdout and not two.stderr
+    assert one.returncode == two.returncode == 2
+    assert one.stdout == two.stdout and one.stderr == two.stderr
+    assert two.stderr.decode().count("skipped") == 1 and "stories.jsonl: line 58: not a JSON object" in two.stderr.decode()
     classified = json_lines(one)
     paragraphs = json_lines(run("analyze.py", "paragraphs", str(corpus)))
     assert [(p["id"], p["article_index"]) for p in classified] == [(p["id"], p["article_index"]) for p in paragraphs]
-    assert sorted({p["article_index"] for p in classified}) == list(range(40))
+    numbered = {int(re.match(r"第(\d+)条消息", p["text"])[1]): p["article_index"]
+                for p in classified if "条消息" in p["text"]}
+    assert numbered == {i: i for i in range(300) if i != 57}

@@ -250,3 +250,21 @@ def test_check_names_what_differs_from_a_fresh_training(tmp_path):
     assert "does not match a fresh training" in stderr and "classifier.json.coef[0][3]: committed" in stderr
     assert {p.name: p.read_bytes() for p in models.iterdir()} == before  # --check never writes
     assert [p.name for p in tmp_path.iterdir()] == ["models"]
+
+
+class _TwoPartError(Exception):
+    """An exception pickle cannot rebuild (its __init__ wants two arguments, its args hold one)."""
+
+    def __init__(self, item, reason):
+        super().__init__(f"{item}: {reason}")
+
+
+def _failing(item):
+    raise _TwoPartError(item, "broken")
+
+
+def test_an_error_in_a_worker_process_reaches_the_parent_instead_of_hanging_the_pool():
+    from countythemes.workers import WorkerError, mapper
+
+    with mapper(2) as mapped, pytest.raises(WorkerError, match="_TwoPartError: 1: broken"):
+        list(mapped(_failing, [1, 2, 3]))

@@ -5,6 +5,7 @@ import collections
 import gzip
 import json
 import shutil
+import zlib
 
 from conftest import ROOT, json_lines, run
 
@@ -136,6 +137,21 @@ def test_jsonl_corpora_are_streamed_plain_and_gzipped(tmp_path):
         ("平陆县发展花椒产业", "2024-05-01", "平陆县", "运城市")
     assert [p["article_index"] for p in paragraphs[:3]] == [0, 0, 1]
     assert paragraphs[2]["county"] is None and paragraphs[2]["place_source"] is None
+
+
+def test_a_damaged_gzip_corpus_keeps_every_whole_line_before_the_damage(tmp_path):
+    records = [{"id": str(i), "title": f"第{i}条", "text": f"平陆县今年新栽花椒{i}亩，" + "合作社统一收购。" * 60}
+               for i in range(600)]
+    whole = gzip.compress("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8"))
+    cut = whole[: len(whole) * 2 // 3]
+    (tmp_path / "cut.jsonl.gz").write_bytes(cut)
+    readable = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(cut)
+    whole_lines = readable.count(b"\n")
+    assert 2 ** 17 < len(readable) and 0 < whole_lines < len(records)
+    result = run("analyze.py", "paragraphs", str(tmp_path / "cut.jsonl.gz"))
+    assert result.returncode == 2
+    assert result.stderr.decode().startswith(f"skipped {tmp_path / 'cut.jsonl.gz'}: line {whole_lines + 1}: file is damaged")
+    assert [p["article_index"] for p in json_lines(result)] == list(range(whole_lines))
 
 
 def test_standard_input_is_read():
