@@ -154,6 +154,23 @@ def test_a_damaged_gzip_corpus_keeps_every_whole_line_before_the_damage(tmp_path
     assert [p["article_index"] for p in json_lines(result)] == list(range(whole_lines))
 
 
+def test_a_large_file_read_in_pieces_numbers_its_articles_on_across_the_pieces(tmp_path):
+    """Over 8 MB a text file is parsed in pieces, on two workers for classify; article numbers
+    still run 0, 1, 2 … through the file, the same in `paragraphs` and `classify`."""
+    filler = "合作社统一收购，户均增收三千元，村集体经济收入稳步增长。" * 20
+    articles = [f"第{i}号村的新变化\n\n本报讯 第{i}号村今年新建蔬菜大棚，带动农户增收。{filler}\n\n"
+                f"第{i}号村还修通了产业路。{filler}\n\n" for i in range(2_600)]
+    large = tmp_path / "large.txt"
+    large.write_text("".join(articles), encoding="utf-8")
+    assert large.stat().st_size > 8 * 2**20
+    paragraphs = json_lines(run("analyze.py", "paragraphs", str(large)))
+    numbers = [p["article_index"] for p in paragraphs]
+    assert numbers[0] == 0 and all(b - a in (0, 1) for a, b in zip(numbers, numbers[1:]))
+    assert numbers[-1] >= 2_590  # an article cut between two pieces may count twice, or lose its headline
+    classified = json_lines(run("analyze.py", "classify", str(large), "--workers", "2", "--no-topics"))
+    assert [(p["id"], p["article_index"]) for p in classified] == [(p["id"], p["article_index"]) for p in paragraphs]
+
+
 def test_standard_input_is_read():
     result = run("analyze.py", "paragraphs", "-", stdin=ARTICLE.encode("gb18030"))
     assert result.returncode == 0
