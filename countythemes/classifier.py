@@ -43,6 +43,8 @@ def load_themes(path: str | None = None) -> list[Theme]:
     except (ValueError, KeyError, TypeError) as error:
         raise ThemesError(f"{path}: not a themes file: needs {{\"themes\": [{{\"key\", \"name\", \"words\"}}]}} "
                           f"({error})") from None
+    if any(not word or "\0" in word for theme in themes for word in theme.words):
+        raise ThemesError(f"{path}: a typical word is empty or holds a NUL character")
     keys = [t.key for t in themes]
     if len(themes) < 2 or len(set(keys)) != len(keys):
         raise ThemesError(f"{path}: needs at least two themes with distinct keys")
@@ -63,26 +65,49 @@ class TypicalWords:
     """Counts each theme's typical words in raw text, as ``str.count`` does word by word.
 
     A batch of paragraphs is searched as one string (joined with a character
-    no word holds) and each find is given back to its paragraph: per word one
-    fast substring search instead of one per paragraph.
+    no word holds). numpy finds the places where some word's first two
+    characters stand (a word of one character: its character), which are few;
+    only there are the words compared, and each find is given back to its
+    paragraph. A word's finds do not overlap, as with ``str.count``.
     """
 
     def __init__(self, words: tuple[tuple[str, ...], ...]):
         self.words = words
+        self._themes: dict[str, list[int]] = {}  # each word's themes, once per listing
+        for theme, group in enumerate(words):
+            for word in group:
+                self._themes.setdefault(word, []).append(theme)
+        self._starting: dict[str, list[str]] = {}
+        for word in self._themes:
+            self._starting.setdefault(word[0], []).append(word)
+        # By code point: which characters begin a word, which follow a word's first, which are a word.
+        self._begins, self._follows, self._alone = (np.zeros(0x110000, dtype=bool) for _ in range(3))
+        for word in self._themes:
+            self._begins[ord(word[0])] = True
+            if len(word) > 1:
+                self._follows[ord(word[1])] = True
+            else:
+                self._alone[ord(word)] = True
 
     def counts(self, texts: list[str]) -> np.ndarray:
         """A (paragraphs × themes) array of counts."""
         counts = np.zeros((len(texts), len(self.words)))
         joined = "\0".join(texts)
-        starts = np.cumsum([0] + [len(text) + 1 for text in texts[:-1]])
-        for theme, group in enumerate(self.words):
-            for word in group:
-                found, at = [], joined.find(word)
-                while at != -1:  # non-overlapping, left to right, as str.count
-                    found.append(at)
-                    at = joined.find(word, at + len(word))
-                if found:
-                    np.add.at(counts[:, theme], np.searchsorted(starts, found, side="right") - 1, 1)
+        codes = np.frombuffer((joined + "\0").encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        here, after = codes[:-1], codes[1:]
+        candidates = np.flatnonzero(self._begins[here] & (self._follows[after] | self._alone[here]))
+        positions, themes = [], []
+        free: dict[str, int] = {}  # per word: where its last find ends
+        for at in candidates.tolist():
+            for word in self._starting[joined[at]]:
+                if at >= free.get(word, 0) and joined.startswith(word, at):
+                    free[word] = at + len(word)
+                    for theme in self._themes[word]:
+                        positions.append(at)
+                        themes.append(theme)
+        if positions:
+            starts = np.cumsum([0] + [len(text) + 1 for text in texts[:-1]])
+            np.add.at(counts, (np.searchsorted(starts, positions, side="right") - 1, themes), 1)
         return counts
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from countythemes.cleaning import paragraph_id
@@ -96,11 +96,15 @@ def test_paragraph_ids_equal_the_plain_definition(text):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(st.sampled_from(list("产业扶贫合作社区就业务工贷款金融村干部，。\0")), max_size=40), max_size=12))
+@given(st.lists(st.text(st.sampled_from(list("产业扶贫合作社区就业务工贷款金融村干部，。\0\U0001f600\ud800")), max_size=40),
+                max_size=12))
+@example(["村村村村村", "金融贷贷款产业扶贫", ""])
 def test_typical_words_are_counted_as_str_count_counts_them(texts):
-    """Counting a batch at once gives each paragraph what str.count gives word by word."""
+    """Counting a batch at once gives each paragraph what str.count gives word by word: words inside
+    words, words listed twice, one-character words, and words that overlap themselves (村村村 holds 村村 once)."""
     from countythemes.classifier import TypicalWords
 
-    words = (("产业", "产业扶贫", "合作社"), ("就业", "务工", "业务"), ("社区", "扶贫"), ("贷款", "金融", "贷款"))
+    words = (("产业", "产业扶贫", "合作社"), ("就业", "务工", "业务"), ("社区", "扶贫", "村村"),
+             ("贷款", "金融", "贷款", "金"), ("村村", "贷贷款"))
     found = TypicalWords(words).counts(texts)
     assert found.tolist() == [[sum(text.count(w) for w in group) for group in words] for text in texts]
