@@ -89,20 +89,20 @@ def paragraph_id(text: str) -> str:
     """A stable id from the paragraph's normalized text alone (not its file or position).
 
     The key is the NFKC form without white space. Most paragraphs differ from
-    that only by full-width punctuation, so those characters are mapped first
-    (NFKC maps each on its own) and the costly normalization runs only where
-    the result is still not normal (tested against the plain definition).
+    that only by the common full-width punctuation, so those characters are
+    mapped first (NFKC maps each on its own) and the costly normalization runs
+    only where the result is still not normal (tested against the plain definition).
     """
     key = "".join(text.split())
-    for form in set(_FULL_WIDTH.findall(key)):
-        key = key.replace(form, chr(ord(form) - 0xFEE0))
+    for form, plain in _COMMON_FULL_WIDTH:
+        key = key.replace(form, plain)
     if not unicodedata.is_normalized("NFKC", key):
         key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 
-#: Full-width ASCII forms (，：（ …); NFKC makes each the ASCII character 0xFEE0 below.
-_FULL_WIDTH = re.compile("[\uff01-\uff5e]")
+#: The full-width forms of news text (，：；（）？％！－), each with the ASCII character NFKC makes of it.
+_COMMON_FULL_WIDTH = tuple((form, chr(ord(form) - 0xFEE0)) for form in "，：；（）？％！－")
 
 
 def visible_length(text: str) -> int:
@@ -265,17 +265,19 @@ def _classify(blocks: list[Block]) -> list[_Line]:
         if not text:
             continue
         credited = loose.endswith(("摄", "摄影"))  # where a photo credit ends
-        if _NAVIGATION.search(text) or text.lstrip().startswith("|"):
+        # Subtitles and bylines have at most 60 characters, headings 45: most body lines skip those tests.
+        length = visible_length(text)
+        if _NAVIGATION.search(text) or text.startswith("|"):
             lines.append(_Line(text, "skip"))
         elif credited and _CREDIT_LINE.match(loose):
             lines.append(_Line(text, "credit"))
-        elif credited and _CAPTION_WITH_CREDIT.search(loose) and visible_length(text) <= 200:
+        elif credited and _CAPTION_WITH_CREDIT.search(loose) and length <= 200:
             lines.append(_Line(text, "caption"))
-        elif _SUBTITLE.match(text) and visible_length(text) <= 60 and not _TERMINAL.search(text):
+        elif length <= 60 and _SUBTITLE.match(text) and not _TERMINAL.search(text):
             lines.append(_Line(normalize_heading(raw).lstrip("—－- "), "subtitle"))
-        elif _is_byline(raw):
+        elif length <= 60 and _is_byline(raw):
             lines.append(_Line(text, "byline", closes=True))
-        elif block.heading or (_looks_like_heading(text, raw) and not _signed(loose)):
+        elif block.heading or (length <= 45 and _looks_like_heading(text, raw) and not _signed(loose)):
             lines.append(_Line(normalize_heading(raw), "heading", markup_heading=block.heading))
         else:
             lead = _LEAD.match(loose)
