@@ -215,20 +215,21 @@ def _choose(names: list[Name], context: str) -> Unit | None:
 # --------------------------------------------------------------------- attribution
 
 
-def _main(mentions: list[Mention], level: str) -> Unit | None:
-    """The unit of a level named most often; the first named on a tie."""
-    units = [m.unit for m in mentions if m.unit.level == level]
-    if not units:
-        return None
-    return max(dict.fromkeys(units), key=lambda u: (units.count(u), -units.index(u)))
+def _named_most(mentions: list[Mention]) -> dict[str, Unit]:
+    """For each level named, the unit named most often there; the first named on a tie."""
+    times: dict[Unit, int] = {}  # in the order first named
+    for mention in mentions:
+        times[mention.unit] = times.get(mention.unit, 0) + 1
+    most: dict[str, Unit] = {}
+    for unit, count_ in times.items():
+        if unit.level not in most or count_ > times[most[unit.level]]:
+            most[unit.level] = unit
+    return most
 
 
 def _most_specific(mentions: list[Mention]) -> Unit | None:
-    for level in ("county", "city", "province"):
-        unit = _main(mentions, level)
-        if unit:
-            return unit
-    return None
+    most = _named_most(mentions)
+    return most.get("county") or most.get("city") or most.get("province")
 
 
 def attribute(paragraphs: list[str], headline: str, context: str, words: list[list[str]]) -> list[Place]:
@@ -243,10 +244,8 @@ def attribute(paragraphs: list[str], headline: str, context: str, words: list[li
     story: Unit | None = None  # the place the story is at so far (rule 2)
     places = []
     for text, mentions in zip(paragraphs, named):
-        if mentions:
-            county, city, province = (_main(mentions, level) for level in ("county", "city", "province"))
-        else:
-            county = city = province = None
+        most = _named_most(mentions)
+        county, city, province = most.get("county"), most.get("city"), most.get("province")
         around = story or article
         place: Place
         if county:                                             # rule 1
