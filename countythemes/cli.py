@@ -210,12 +210,13 @@ def _annotated(paths: list[str], annotate: Callable[[list], list], renumbered: C
     """Document by document, in input order, what ``annotate`` makes of its paragraphs, on ``workers`` processes."""
     global _annotator
     from .corpus import iter_annotated
+    from .reading import input_size
     from .workers import mapper
 
     _annotator = annotate
-    progress = _Progress("paragraphs")
+    progress = _Progress("paragraphs", input_size(paths))
     with mapper(workers) as mapped:
-        for values in iter_annotated(paths, problems, _annotate, renumbered, mapper=mapped):
+        for values in iter_annotated(paths, problems, _annotate, renumbered, mapper=mapped, on_read=progress.read):
             progress.step(len(values))
             yield values
     progress.done()
@@ -272,45 +273,51 @@ def _classified_lines(paths: list[str], scorer, problems: _Problems, topic_score
 
 
 class _Progress:
-    """A count and rate on stderr, redrawn in place; only on a terminal, so piped output stays clean."""
+    """A bar on stderr, redrawn in place, with the paragraphs done, their rate and the time left; only on
+    a terminal, so piped output stays clean. The bar follows the input bytes read out of ``total``
+    (without a total, as when reading standard input, it is a count and a rate)."""
 
-    def __init__(self, unit: str):
+    WIDTH = 24
+
+    def __init__(self, unit: str, total: int = 0, stream=None, clock: Callable[[], float] | None = None):
         import time
 
-        self.unit, self.count, self.clock = unit, 0, time.monotonic
+        self.unit, self.total, self.count, self.taken = unit, total, 0, 0
+        self.stream = stream or sys.stderr
+        self.clock = clock or time.monotonic
         self.start = self.last = self.clock()
-        self.shown = sys.stderr.isatty()
+        self.shown = self.stream.isatty()
+
+    def read(self, size: int) -> None:
+        self.taken += size
 
     def step(self, done: int = 1) -> None:
         self.count += done
         if self.shown and self.clock() - self.last >= 0.5:
             self.last = self.clock()
-            rate = self.count / max(self.last - self.start, 1e-9)
-            sys.stderr.write(f"\r{self.count:,} {self.unit} ({rate:,.0f}/s)")
-            sys.stderr.flush()
+            elapsed = self.last - self.start
+            counted = f"{self.count:,} {self.unit} ({self.count / elapsed:,.0f}/s)"
+            if self.total:
+                share = min(self.taken / self.total, 1.0)
+                filled = round(share * self.WIDTH)
+                left = f", about {elapsed * (1 - share) / share:.0f} s left" if share > 0 else ""
+                counted = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%}  {counted}{left}"
+            self.stream.write(f"\r{counted}\x1b[K")
+            self.stream.flush()
 
     def done(self) -> None:
         if self.shown and self.count and self.last > self.start:
-            sys.stderr.write(f"\r{self.count:,} {self.unit} in {self.clock() - self.start:.1f} s\n")
+            self.stream.write(f"\r{self.count:,} {self.unit} in {self.clock() - self.start:.1f} s\x1b[K\n")
 
 
 def _workers(requested: int | None, paths: list[str]) -> int:
     """Every core for a large input (over 2 MB), one process for a small one (starting more costs more)."""
+    from .reading import input_size
     from .workers import cores
 
     if requested is not None:
         return requested
-    total = 0
-    for path in paths:
-        if path == "-":
-            continue
-        for root, _, names in os.walk(path) if os.path.isdir(path) else [(None, None, [path])]:
-            for name in names:
-                try:
-                    total += os.stat(os.path.join(root, name) if root else name).st_size
-                except OSError:
-                    pass
-    return cores() if total > 2 * 2**20 else 1
+    return cores() if input_size(paths) > 2 * 2**20 else 1
 
 
 def _classify(args) -> int:

@@ -67,7 +67,8 @@ def renumbered_paragraph(paragraph: Paragraph, articles_before: int) -> Paragrap
 
 
 def iter_annotated(paths: list[str], on_problem: Callable[[ReadProblem], None], annotate: Annotate | None = None,
-                   renumbered: Callable = renumbered_paragraph, mapper: Callable = map) -> Iterator[list]:
+                   renumbered: Callable = renumbered_paragraph, mapper: Callable = map,
+                   on_read: Callable[[int], None] = lambda size: None) -> Iterator[list]:
     """Document by document, in input order, what ``annotate`` makes of each of its paragraphs.
 
     ``annotate`` takes a batch of paragraphs (so scoring can work on arrays)
@@ -78,10 +79,11 @@ def iter_annotated(paths: list[str], on_problem: Callable[[ReadProblem], None], 
     number is mostly known where the work is done (a corpus record's position
     is counted by the reader); only for the later pieces of a large file does
     it depend on the pieces before, and there ``renumbered(value, articles
-    before)`` moves a value's number on.
+    before)`` moves a value's number on. ``on_read`` hears how many input
+    bytes have been read (see ``read_documents``).
     """
     articles_read: dict[str, int] = {}  # per file read in pieces: its articles so far
-    for batch in mapper(_BatchJob(annotate), _batches(read_documents(paths))):
+    for batch in mapper(_BatchJob(annotate), _batches(read_documents(paths, on_read))):
         for outcome in batch:
             if isinstance(outcome, ReadProblem):
                 on_problem(outcome)

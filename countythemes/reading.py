@@ -16,7 +16,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 #: Files with these endings are read; anything else in a folder is passed over.
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
@@ -152,16 +152,26 @@ class CorpusLines:
             record += 1
 
 
-def read_documents(paths: list[str]) -> Iterator[RawDocument | CorpusLines | ReadProblem]:
-    """Every raw document of every input (corpus lines still to parse), or a problem for an input that failed."""
+def read_documents(paths: list[str], on_read: Callable[[int], None] = lambda size: None
+                   ) -> Iterator[RawDocument | CorpusLines | ReadProblem]:
+    """Every raw document of every input (corpus lines still to parse), or a problem for an input that failed.
+
+    ``on_read`` is told, as reading goes, how many bytes of the input files it
+    has taken in (standard input aside): progress out of ``input_size``.
+    """
     for item in find_inputs(paths):
         if isinstance(item, ReadProblem):
             yield item
             continue
         try:
-            yield from read_file(item)
+            yield from read_file(item, on_read)
         except ReadProblem as problem:
             yield problem
+
+
+def input_size(paths: list[str]) -> int:
+    """The bytes of every file that reading ``paths`` reads, standard input aside."""
+    return sum(_size(item) for item in find_inputs(paths) if isinstance(item, str) and item != "-")
 
 
 #: Files larger than this are decoded as a stream and parsed in pieces, so memory stays bounded.
@@ -170,15 +180,18 @@ LARGE_FILE = 8 * 2**20
 PIECE = 2**20
 
 
-def read_file(path: str) -> Iterator[RawDocument | CorpusLines | ReadProblem]:
+def read_file(path: str, on_read: Callable[[int], None] = lambda size: None
+              ) -> Iterator[RawDocument | CorpusLines | ReadProblem]:
     name = path.lower()
     if name.endswith(CORPUS_SUFFIXES):
-        yield from read_corpus(path)
+        yield from read_corpus(path, on_read)
         return
     if path != "-" and _size(path) > LARGE_FILE:
-        yield from _read_large(path)
+        yield from _read_large(path, on_read)
         return
     data = _read_bytes(path)
+    if path != "-":
+        on_read(len(data))
     text = decode(data, path)
     if not text.strip():
         raise ReadProblem(path, "file is empty" if not data else "file holds only blank space")
@@ -192,7 +205,7 @@ def _size(path: str) -> int:
         return 0  # reading it will say what is wrong
 
 
-def _read_large(path: str) -> Iterator[RawDocument | ReadProblem]:
+def _read_large(path: str, on_read: Callable[[int], None]) -> Iterator[RawDocument | ReadProblem]:
     """A text file too large to hold at once: decoded incrementally, parsed piece by piece.
 
     An article that straddles two pieces is split in two; pieces are cut at
@@ -216,6 +229,7 @@ def _read_large(path: str) -> Iterator[RawDocument | ReadProblem]:
                                         "the text before them was read")
                 chunk = b""
             offset += len(chunk)
+            on_read(len(chunk))
             while len(pending) > PIECE or (not chunk and pending.strip()):
                 cut = len(pending) if not chunk else _piece_end(pending)
                 piece, pending = pending[:cut], pending[cut:]
@@ -531,23 +545,22 @@ def _collect(root, blocks: list[Block]) -> None:
 CORPUS_BLOCK = 2**17
 
 
-def read_corpus(path: str) -> Iterator[CorpusLines | ReadProblem]:
+def read_corpus(path: str, on_read: Callable[[int], None] = lambda size: None) -> Iterator[CorpusLines | ReadProblem]:
     """Stream a JSON Lines corpus: one article a line, never loaded whole.
 
     A line that is not UTF-8 or not a record is a problem of its own; the
     corpus goes on. A damaged file ends with a problem that says where; the
     whole lines before the damage are read.
     """
-    opener = gzip.open if path.lower().endswith(".gz") else open
     try:
-        handle = opener(path, "rb")
+        raw = open(path, "rb")
     except PermissionError:
         raise ReadProblem(path, "permission denied") from None
     except OSError as error:
         raise ReadProblem(path, f"cannot read ({error.strerror})") from None
-    with handle:
+    with raw, (gzip.GzipFile(fileobj=raw) if path.lower().endswith(".gz") else raw) as handle:
         pending = b""
-        lines = records = size = 0
+        lines = records = size = taken = 0
         while True:
             try:  # read1: what one read gave is kept even when the next finds damage
                 data = handle.read1(CORPUS_BLOCK)
@@ -563,6 +576,8 @@ def read_corpus(path: str) -> Iterator[CorpusLines | ReadProblem]:
             if len(pending) < CORPUS_BLOCK and data:
                 continue
             cut = pending.rfind(b"\n") + 1 if data or damage else len(pending)
+            on_read(raw.tell() - taken)
+            taken = raw.tell()
             if cut:
                 run, pending = pending[:cut], pending[cut:]
                 yield CorpusLines(path, lines + 1, records, run)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import pickle
 import re
@@ -195,3 +196,36 @@ def test_a_corpus_is_classified_the_same_on_one_or_two_workers_with_its_records_
     numbered = {int(re.match(r"第(\d+)条消息", p["text"])[1]): p["article_index"]
                 for p in classified if "条消息" in p["text"]}
     assert numbered == {i: i for i in range(300) if i != 57}
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_with_the_time_left_on_a_terminal_and_nothing_when_piped():
+    from countythemes.cli import _Progress
+
+    now = [100.0]
+    terminal = _Terminal()
+    progress = _Progress("paragraphs", total=4_000, stream=terminal, clock=lambda: now[0])
+    progress.read(1_000)
+    now[0] += 2.0
+    progress.step(500)          # a quarter of the input read in 2 s: 6 s to go
+    progress.read(3_000)
+    now[0] += 0.2
+    progress.step(300)          # redrawn at most twice a second
+    now[0] += 4.0
+    progress.step(1_200)
+    progress.done()
+    frames = terminal.getvalue().split("\r")[1:]
+    assert frames[0].startswith("[######..................]  25%  500 paragraphs (250/s), about 6 s left")
+    assert frames[1].startswith("[########################] 100%  2,000 paragraphs (323/s), about 0 s left")
+    assert frames[2].startswith("2,000 paragraphs in 6.2 s") and len(frames) == 3
+
+    piped = io.StringIO()
+    progress = _Progress("paragraphs", total=4_000, stream=piped, clock=lambda: now[0])
+    now[0] += 5.0
+    progress.step(100)
+    progress.done()
+    assert piped.getvalue() == ""

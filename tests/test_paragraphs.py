@@ -198,3 +198,20 @@ def test_bad_inputs_are_named_on_one_line_and_good_ones_still_read(tmp_path):
 
 def test_all_good_inputs_exit_zero():
     assert run("analyze.py", "paragraphs", str(SEEDS[1])).returncode == 0
+
+
+def test_reading_reports_every_input_byte_for_the_progress_bar(tmp_path):
+    from countythemes.reading import input_size, read_documents
+
+    records = "".join(json.dumps({"title": f"第{i}条", "text": "合作社带动农户增收。" * 30}, ensure_ascii=False) + "\n"
+                      for i in range(2_000))
+    with gzip.open(tmp_path / "news.jsonl.gz", "wt", encoding="utf-8") as handle:
+        handle.write(records)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "folder" / "notes.csv").write_text("not read", encoding="utf-8")
+    paths = [str(tmp_path / "news.jsonl.gz"), str(tmp_path / "folder")]
+    taken: list[int] = []
+    assert sum(1 for _ in read_documents(paths, taken.append)) > 2
+    assert len(taken) > 2 and sum(taken) == input_size(paths) == \
+        (tmp_path / "news.jsonl.gz").stat().st_size + (tmp_path / "folder" / "a.txt").stat().st_size
