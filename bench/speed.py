@@ -85,7 +85,8 @@ def naive_themes(texts: list[str]) -> tuple[float, list[str]]:
     from countythemes.classifier import load_themes
     from countythemes.corpus import iter_paragraphs
     from countythemes.tokens import reference_segmenter, tokenize_filter
-    from countythemes.training import build_pipeline, calibration_folds, read_labels, training_set
+    from countythemes.labels import read_labels
+    from countythemes.training import build_pipeline, calibration_folds, training_set
 
     themes = load_themes()
     seeds = list(iter_paragraphs([str(ROOT / "seeds")], print))

@@ -385,7 +385,7 @@ def _report(args) -> int:
     from .corpus import iter_paragraphs
     from .modelfiles import read_manifest, read_model_file, write_folder
     from .report import build_report, report_rows
-    from .training import LabelError, label_themes
+    from .labels import LabelError, label_themes
 
     scorer = _theme_scorer(args.models)
     manifest = _model(read_manifest, Path(args.models))
@@ -422,7 +422,7 @@ def _shown(path: str, project: Path) -> str:
 
 def _suggest(args) -> int:
     from .classifier import pick_for_labeling
-    from .training import LABEL_COLUMNS, LabelError, label_themes
+    from .labels import LABEL_COLUMNS, LabelError, label_themes
 
     out = None if args.out == "-" else Path(args.out)
     if out is not None and out.exists():
@@ -536,8 +536,8 @@ def _train(args) -> int:
     from .classifier import ThemesError, load_themes
     from .corpus import iter_paragraphs
     from .modelfiles import write_models
-    from .training import (LabelError, cross_validate, fingerprint, fit_final, print_evaluation,
-                           read_labels, training_set)
+    from .labels import LabelError, read_labels
+    from .training import cross_validate, fingerprint, fit_final, print_evaluation, training_set
 
     seeds = Path(args.seeds)
     if not seeds.is_dir():

@@ -222,7 +222,7 @@ def test_interrupted_training_leaves_the_previous_models_whole(stop, code, word,
 
 
 def test_label_files_with_a_bom_and_crlf_are_read(tmp_path, seed_paragraphs):
-    from countythemes.training import LabelError, read_labels
+    from countythemes.labels import LabelError, read_labels
 
     first, second = seed_paragraphs[0]["id"], seed_paragraphs[1]["id"]
     path = tmp_path / "labels.csv"

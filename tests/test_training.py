@@ -8,10 +8,10 @@ import numpy as np
 
 from conftest import ROOT, run
 from countythemes.classifier import ThemeScorer, load_themes
-from countythemes.training import build_pipeline, calibration_folds, export_pipeline
 from countythemes.corpus import iter_paragraphs
+from countythemes.labels import read_labels
 from countythemes.tokens import segment
-from countythemes.training import read_labels, training_set
+from countythemes.training import build_pipeline, calibration_folds, export_pipeline, training_set
 
 
 def test_every_seed_paragraph_is_labeled_once_with_a_codebook_theme(seed_paragraphs):
