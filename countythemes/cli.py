@@ -238,6 +238,11 @@ def _verdicts(scorer, topic_scorer=None) -> Callable[[list], list[dict]]:
     return annotate
 
 
+def _renumbered_row(row, articles_before: int):
+    row.article_index += articles_before
+    return row
+
+
 def _renumbered_record(record: dict, articles_before: int) -> dict:
     record["article_index"] += articles_before
     return record
@@ -382,9 +387,8 @@ def _topics(args) -> int:
 
 
 def _report(args) -> int:
-    from .corpus import iter_paragraphs
     from .modelfiles import read_manifest, read_model_file, write_folder
-    from .report import build_report, report_rows
+    from .report import build_report, paragraph_rows, report_rows
     from .labels import LabelError, label_themes
 
     scorer = _theme_scorer(args.models)
@@ -397,7 +401,9 @@ def _report(args) -> int:
         raise UserError(str(error)) from None
     problems = _Problems()
     print(f"reading and classifying {' '.join(args.corpus)} …", file=sys.stderr)
-    rows = report_rows(iter_paragraphs(args.corpus, problems), scorer, topic_scorer, labels)
+    classified = _annotated(args.corpus, lambda paragraphs: paragraph_rows(paragraphs, scorer, topic_scorer),
+                            _renumbered_row, problems, _workers(None, args.corpus))
+    rows = report_rows((row for batch in classified for row in batch), labels)
     if not rows:
         raise UserError("no paragraphs to report on")
     keys = manifest["theme_order"]

@@ -12,6 +12,7 @@ import csv
 import html
 import io
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import numpy as np
 
@@ -357,21 +358,28 @@ def source_line(corpus: list[str], manifest: dict) -> str:
 # ------------------------------------------------------------------------ building
 
 
-def report_rows(paragraphs, theme_scorer, topic_scorer, labels: dict[str, str]) -> list[ReportRow]:
-    """Classify every paragraph; a paragraph seen before (same id) is listed but not counted again."""
-    rows, seen = [], set()
-    paragraphs = list(paragraphs)
-    verdicts = theme_scorer.classify_all([p.text for p in paragraphs], [p.words for p in paragraphs])
-    topics = topic_scorer.topics([p.words for p in paragraphs])
-    for p, verdict, topic in zip(paragraphs, verdicts, topics):
-        rows.append(ReportRow(
-            source=p.source, article=p.article, article_index=p.article_index, paragraph=p.paragraph, id=p.id,
-            county=p.county, city=p.city, province=p.province, place_source=p.place_source,
-            label=labels.get(p.id), predicted=verdict["theme"], confidence=verdict["confidence"],
-            uncertain=verdict["uncertain"], topic=topic["topic"], counted=p.id not in seen,
-            text=p.text))
-        seen.add(p.id)
-    return rows
+def paragraph_rows(paragraphs: list, theme_scorer, topic_scorer) -> list[ReportRow]:
+    """A batch of paragraphs, classified, as report rows; ``report_rows`` then adds labels and repeats."""
+    words = [p.words for p in paragraphs]
+    verdicts = theme_scorer.classify_all([p.text for p in paragraphs], words)
+    topics = topic_scorer.topics(words)
+    return [ReportRow(
+        source=p.source, article=p.article, article_index=p.article_index, paragraph=p.paragraph, id=p.id,
+        county=p.county, city=p.city, province=p.province, place_source=p.place_source,
+        label=None, predicted=verdict["theme"], confidence=verdict["confidence"],
+        uncertain=verdict["uncertain"], topic=topic["topic"], counted=True, text=p.text)
+        for p, verdict, topic in zip(paragraphs, verdicts, topics)]
+
+
+def report_rows(rows: Iterable[ReportRow], labels: dict[str, str]) -> list[ReportRow]:
+    """Every row with its label; a paragraph seen before (same id) is listed but not counted again."""
+    listed, seen = [], set()
+    for row in rows:
+        row.label = labels.get(row.id)
+        row.counted = row.id not in seen
+        seen.add(row.id)
+        listed.append(row)
+    return listed
 
 
 def build_report(rows: list[ReportRow], corpus: list[str], manifest: dict, topics: dict, names: dict[str, str],
