@@ -44,7 +44,7 @@ def _place_names() -> frozenset[str]:
 
 
 def topic_tokens(text: str) -> list[str]:
-    """The classifier's tokens without single characters and without place names.
+    """The classifier's tokens without single characters, place names and news-source words.
 
     Place names would make topics of counties (every paragraph of a 中阳县
     story shares 中阳县); where a paragraph is, is the places stage's answer.
@@ -52,10 +52,17 @@ def topic_tokens(text: str) -> list[str]:
     return topic_words(segment(text))
 
 
+#: Who reported a story (broadcast datelines like 央视网消息（新闻联播）, bylines) says nothing about
+#: what it is about: left out of topics like place names, or a news archive gets a topic of datelines.
+NEWS_SOURCE_WORDS = frozenset("新闻联播 央视网 央视 总台 本台 本台消息 本台记者 本报 本报讯 本报记者 新华社 中新社 人民网 "
+                              "消息 记者 通讯员".split())
+
+
 def topic_words(words: list[str]) -> list[str]:
     """``topic_tokens`` of a paragraph already segmented."""
     places = _place_names()
-    return [t for t in tokenize_filter(words) if len(t) >= MIN_TOKEN_LENGTH and t not in places]
+    return [t for t in tokenize_filter(words)
+            if len(t) >= MIN_TOKEN_LENGTH and t not in places and t not in NEWS_SOURCE_WORDS]
 
 
 class BowCorpus:

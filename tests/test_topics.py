@@ -112,3 +112,11 @@ def test_numpy_topic_inference_agrees_with_gensim():
     alone = np.vstack([scorer.mixture(tokens) for tokens in batch])
     assert np.max(np.abs(scorer.mixtures(batch) - alone)) < 1e-9
     assert np.allclose(alone[-2:], 1 / 6)
+
+
+def test_topic_tokens_leave_out_places_and_who_reported_the_story():
+    from countythemes.topics import topic_tokens
+
+    tokens = topic_tokens("央视网消息（新闻联播）：本台记者在平顺县看到，合作社带动脱贫户种植中药材增收。")
+    assert {"合作社", "脱贫户", "中药材", "增收"} <= set(tokens)
+    assert not {"央视网", "新闻联播", "消息", "本台记者", "记者", "平顺县", "平顺"} & set(tokens)
