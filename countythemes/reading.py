@@ -559,8 +559,8 @@ def read_corpus(path: str, on_read: Callable[[int], None] = lambda size: None) -
     except OSError as error:
         raise ReadProblem(path, f"cannot read ({error.strerror})") from None
     with raw, (gzip.GzipFile(fileobj=raw) if path.lower().endswith(".gz") else raw) as handle:
-        pending = b""
-        lines = records = size = taken = 0
+        parts: list[bytes] = []  # read and not yet passed on, joined once per run (a line can be long)
+        waiting = lines = records = size = taken = 0
         while True:
             try:  # read1: what one read gave is kept even when the next finds damage
                 data = handle.read1(CORPUS_BLOCK)
@@ -572,17 +572,20 @@ def read_corpus(path: str, on_read: Callable[[int], None] = lambda size: None) -
                 data = data[len(codecs.BOM_UTF8):]
                 size = len(codecs.BOM_UTF8)
             size += len(data)
-            pending += data
-            if len(pending) < CORPUS_BLOCK and data:
-                continue
+            parts.append(data)
+            waiting += len(data)
+            if data and (waiting < CORPUS_BLOCK or b"\n" not in data):
+                continue  # a run ends at the last line end of the read that fills it
+            pending = b"".join(parts)
             cut = pending.rfind(b"\n") + 1 if data or damage else len(pending)
             on_read(raw.tell() - taken)
             taken = raw.tell()
             if cut:
-                run, pending = pending[:cut], pending[cut:]
+                run = pending[:cut]
                 yield CorpusLines(path, lines + 1, records, run)
                 lines += run.count(b"\n")
                 records += sum(1 for line in run.split(b"\n") if line.strip())
+            parts, waiting = [pending[cut:]], len(pending) - cut
             if damage is not None:
                 raise ReadProblem(path, f"line {lines + 1}: file is damaged ({damage})")
             if not data:

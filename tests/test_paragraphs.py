@@ -215,3 +215,14 @@ def test_reading_reports_every_input_byte_for_the_progress_bar(tmp_path):
     assert sum(1 for _ in read_documents(paths, taken.append)) > 2
     assert len(taken) > 2 and sum(taken) == input_size(paths) == \
         (tmp_path / "news.jsonl.gz").stat().st_size + (tmp_path / "folder" / "a.txt").stat().st_size
+
+
+def test_a_record_longer_than_a_block_of_lines_is_read_whole(tmp_path):
+    long_text = "合作社统一收购，户均增收三千元。" * 20_000  # about 1 MB on one line
+    records = [{"title": "长文", "text": long_text}, {"title": "短文", "text": "平陆县今年新栽花椒2000亩。"}]
+    (tmp_path / "long.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                                         encoding="utf-8")
+    result = run("analyze.py", "paragraphs", str(tmp_path / "long.jsonl"))
+    assert result.returncode == 0, result.stderr.decode()
+    paragraphs = json_lines(result)
+    assert [(p["article_index"], len(p["text"])) for p in paragraphs] == [(0, len(long_text)), (1, len(records[1]["text"]))]
