@@ -238,11 +238,6 @@ def _verdicts(scorer, topic_scorer=None) -> Callable[[list], list[dict]]:
     return annotate
 
 
-def _renumbered_row(row, articles_before: int):
-    row.article_index += articles_before
-    return row
-
-
 def _renumbered_record(record: dict, articles_before: int) -> dict:
     record["article_index"] += articles_before
     return record
@@ -387,6 +382,7 @@ def _topics(args) -> int:
 
 
 def _report(args) -> int:
+    from .corpus import renumbered_paragraph
     from .modelfiles import read_manifest, read_model_file, write_folder
     from .report import build_report, paragraph_rows, report_rows
     from .labels import LabelError, label_themes
@@ -402,7 +398,7 @@ def _report(args) -> int:
     problems = _Problems()
     print(f"reading and classifying {' '.join(args.corpus)} …", file=sys.stderr)
     classified = _annotated(args.corpus, lambda paragraphs: paragraph_rows(paragraphs, scorer, topic_scorer),
-                            _renumbered_row, problems, _workers(None, args.corpus))
+                            renumbered_paragraph, problems, _workers(None, args.corpus))
     rows = report_rows((row for batch in classified for row in batch), labels)
     if not rows:
         raise UserError("no paragraphs to report on")

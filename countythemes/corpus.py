@@ -61,7 +61,8 @@ def iter_paragraphs(paths: list[str], on_problem: Callable[[ReadProblem], None])
 Annotate = Callable[[list[Paragraph]], list]
 
 
-def renumbered_paragraph(paragraph: Paragraph, articles_before: int) -> Paragraph:
+def renumbered_paragraph(paragraph, articles_before: int):
+    """A ``Paragraph`` (or a row made of one) with its article number moved on."""
     paragraph.article_index += articles_before
     return paragraph
 
