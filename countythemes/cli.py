@@ -206,16 +206,18 @@ def _annotate(paragraphs: list) -> list:
 
 
 def _annotated(paths: list[str], annotate: Callable[[list], list], renumbered: Callable, problems: _Problems,
-               workers: int = 1) -> Iterable[list]:
-    """Document by document, in input order, what ``annotate`` makes of its paragraphs, on ``workers`` processes."""
+               workers: int | None = 1) -> Iterable[list]:
+    """Document by document, in input order, what ``annotate`` makes of its paragraphs, on ``workers``
+    processes (None: as many as the input's size calls for)."""
     global _annotator
     from .corpus import iter_annotated
     from .reading import input_size
     from .workers import mapper
 
     _annotator = annotate
-    progress = _Progress("paragraphs", input_size(paths))
-    with mapper(workers) as mapped:
+    size = input_size(paths)
+    progress = _Progress("paragraphs", size)
+    with mapper(_workers(workers, size)) as mapped:
         for values in iter_annotated(paths, problems, _annotate, renumbered, mapper=mapped, on_read=progress.read):
             progress.step(len(values))
             yield values
@@ -243,7 +245,8 @@ def _renumbered_record(record: dict, articles_before: int) -> dict:
     return record
 
 
-def _classified(paths: list[str], scorer, problems: _Problems, topic_scorer=None, workers: int = 1) -> Iterable[dict]:
+def _classified(paths: list[str], scorer, problems: _Problems, topic_scorer=None,
+                workers: int | None = 1) -> Iterable[dict]:
     """Paragraph records with theme (and topic) fields, in input order."""
     for records in _annotated(paths, _verdicts(scorer, topic_scorer), _renumbered_record, problems, workers):
         yield from records
@@ -258,7 +261,7 @@ def _renumbered_line(line: bytes, articles_before: int) -> bytes:
 
 
 def _classified_lines(paths: list[str], scorer, problems: _Problems, topic_scorer=None,
-                      workers: int = 1) -> Iterable[bytes]:
+                      workers: int | None = 1) -> Iterable[bytes]:
     """``_classified`` as UTF-8 JSON lines, encoded by the workers: bytes cross between
     processes and go to the output as they are."""
     import orjson
@@ -310,25 +313,23 @@ class _Progress:
             self.stream.write(f"\r{self.count:,} {self.unit} in {self.clock() - self.start:.1f} s\x1b[K\n")
 
 
-def _workers(requested: int | None, paths: list[str]) -> int:
+def _workers(requested: int | None, input_bytes: int) -> int:
     """Every core for a large input (over 2 MB), one process for a small one (starting more costs more)."""
-    from .reading import input_size
     from .workers import cores
 
     if requested is not None:
         return requested
-    return cores() if input_size(paths) > 2 * 2**20 else 1
+    return cores() if input_bytes > 2 * 2**20 else 1
 
 
 def _classify(args) -> int:
     scorer = _theme_scorer(args.models)
     topic_scorer = None if args.no_topics else _topic_scorer(args.models)
     problems = _Problems()
-    workers = _workers(args.workers, args.paths)
     if args.format == "table":
-        _print_table(_classified(args.paths, scorer, problems, topic_scorer, workers), scorer.names)
+        _print_table(_classified(args.paths, scorer, problems, topic_scorer, args.workers), scorer.names)
     else:
-        _write_lines(_classified_lines(args.paths, scorer, problems, topic_scorer, workers))
+        _write_lines(_classified_lines(args.paths, scorer, problems, topic_scorer, args.workers))
     return EXIT_BAD_INPUT if problems.count else 0
 
 
@@ -383,9 +384,9 @@ def _topics(args) -> int:
 
 def _report(args) -> int:
     from .corpus import renumbered_paragraph
+    from .labels import LabelError, label_themes
     from .modelfiles import read_manifest, read_model_file, write_folder
     from .report import build_report, paragraph_rows, report_rows
-    from .labels import LabelError, label_themes
 
     scorer = _theme_scorer(args.models)
     manifest = _model(read_manifest, Path(args.models))
@@ -398,7 +399,7 @@ def _report(args) -> int:
     problems = _Problems()
     print(f"reading and classifying {' '.join(args.corpus)} …", file=sys.stderr)
     classified = _annotated(args.corpus, lambda paragraphs: paragraph_rows(paragraphs, scorer, topic_scorer),
-                            renumbered_paragraph, problems, _workers(None, args.corpus))
+                            renumbered_paragraph, problems, workers=None)
     rows = report_rows((row for batch in classified for row in batch), labels)
     if not rows:
         raise UserError("no paragraphs to report on")

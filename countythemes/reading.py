@@ -583,8 +583,9 @@ def read_corpus(path: str, on_read: Callable[[int], None] = lambda size: None) -
             if cut:
                 run = pending[:cut]
                 yield CorpusLines(path, lines + 1, records, run)
-                lines += run.count(b"\n")
-                records += sum(1 for line in run.split(b"\n") if line.strip())
+                pieces = run.split(b"\n")
+                lines += len(pieces) - 1
+                records += sum(1 for line in pieces if line.strip())
             parts, waiting = [pending[cut:]], len(pending) - cut
             if damage is not None:
                 raise ReadProblem(path, f"line {lines + 1}: file is damaged ({damage})")
