@@ -84,8 +84,8 @@ def naive_themes(texts: list[str]) -> tuple[float, list[str]]:
     """The naive pipeline: jieba.lcut per paragraph and the trained scikit-learn Pipeline, one process."""
     from countythemes.classifier import load_themes
     from countythemes.corpus import iter_paragraphs
-    from countythemes.tokens import reference_segmenter, tokenize_filter
     from countythemes.labels import read_labels
+    from countythemes.tokens import reference_segmenter, tokenize_filter
     from countythemes.training import build_pipeline, calibration_folds, training_set
 
     themes = load_themes()
