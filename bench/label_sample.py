@@ -11,7 +11,9 @@ population they describe:
   each year 2012-2026; then, on purpose, ``PER_RARE_THEME`` stories for each rare theme among the
   remaining rural stories whose *title* has one of that theme's words (a choice of what to read, not a
   label: each paragraph is still labeled by reading it);
-- newspaper (rmrb-rural): random rural stories of at most 30 paragraphs until 420 paragraphs are reached.
+- newspaper (rmrb-rural): random rural stories of at most 30 paragraphs until 420 paragraphs are reached;
+- then a supplement, drawn after the first reading showed employment far below 60 paragraphs:
+  ``SUPPLEMENT`` more TV stories chosen on purpose among those whose title has an employment word.
 
 Usage: ``python bench/label_sample.py [--shared ../shared] [--out seeds/]`` prints the counts.
 """
@@ -34,6 +36,7 @@ RARE_TITLE_WORDS = {
     "finance": ("金融", "贷款", "信贷", "保险", "资金", "授信", "分红"),
 }
 RMRB_PARAGRAPHS = 420
+SUPPLEMENT = {"employment": (16, ("就业", "务工", "技能培训", "劳务", "招聘", "用工", "岗位", "返乡创业"))}
 
 
 def stories(path: Path):
@@ -76,6 +79,11 @@ def choose(shared: Path) -> tuple[list[dict], list[dict]]:
             break
         newspaper.append(dict(story, chosen="random"))
         total += paragraph_count(story)
+    for theme, (count, words) in SUPPLEMENT.items():
+        candidates = [s for s in pool if s["id"] not in taken and any(w in s["title"] for w in words)]
+        for story in rng.sample(candidates, min(count, len(candidates))):
+            chosen.append(dict(story, chosen=f"purposive:{theme}"))
+            taken.add(story["id"])
     return chosen, newspaper
 
 
