@@ -90,7 +90,7 @@ def naive_themes(texts: list[str]) -> tuple[float, list[str]]:
 
     themes = load_themes()
     seeds = list(iter_paragraphs([str(ROOT / "seeds")], print))
-    labels = read_labels([str(ROOT / "seeds" / "labels.csv")], {p.id for p in seeds}, [t.key for t in themes])
+    labels = read_labels([str(ROOT / "seeds" / "labels.csv")], {p.id for p in seeds}, {t.key: t.name for t in themes})
     data = training_set(seeds, labels)
     pipeline = build_pipeline(20240501, themes, calibration_folds(data.themes)).fit(data.texts, data.themes)
     jieba = reference_segmenter()

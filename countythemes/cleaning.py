@@ -124,7 +124,6 @@ class Article:
     record_id: str | None = None
     #: Headline, subtitle and lead text, read by place attribution (rule 3).
     headline: str = ""
-    titled: bool = True
 
 
 @dataclass
@@ -132,7 +131,6 @@ class _Line:
     text: str
     kind: str  # body, heading, subtitle, byline, caption, credit, skip
     lead: bool = False
-    markup_heading: bool = False
     closes: bool = False  # a byline after the body that ends an article
 
 
@@ -177,7 +175,7 @@ def split_articles(document: RawDocument) -> list[Article]:
         articles.append(Article(
             source=document.source, index=document.first_article + len(articles), title=title, paragraphs=paragraphs,
             date=document.date, record_id=document.record_id,
-            headline=" ".join([title if titled else "", draft.headline]).strip(), titled=titled,
+            headline=" ".join([title if titled else "", draft.headline]).strip(),
         ))
     return articles
 
@@ -278,7 +276,7 @@ def _classify(blocks: list[Block]) -> list[_Line]:
         elif length <= 60 and _is_byline(raw):
             lines.append(_Line(text, "byline", closes=True))
         elif block.heading or (length <= 45 and _looks_like_heading(text, raw) and not _signed(loose)):
-            lines.append(_Line(normalize_heading(raw), "heading", markup_heading=block.heading))
+            lines.append(_Line(normalize_heading(raw), "heading"))
         else:
             lead = _LEAD.match(loose)
             body = loose[lead.end():] if lead else loose

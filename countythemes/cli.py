@@ -11,6 +11,7 @@ import datetime
 import io
 import os
 import re
+import shlex
 import signal
 import sys
 import unicodedata
@@ -111,10 +112,10 @@ def analyze_parser(project: Path) -> argparse.ArgumentParser:
     report.add_argument("--dpi", type=_positive, default=150, help="resolution of the PNGs (default: 150)")
     report.add_argument("--labels", action="append", default=[], metavar="FILE",
                         help="more label files; labeled paragraphs count with their label "
-                             "(the seeds' labels.csv is always read)")
+                             "(the seeds' label files are always read)")
     report.add_argument("--seed", type=int, default=20240501, help="seed of the bootstrap (default: 20240501)")
     report.add_argument("--models", **models)
-    report.set_defaults(seed_labels=project / "seeds" / "labels.csv", project=project)
+    report.set_defaults(seeds=project / "seeds", project=project)
 
     topics = commands.add_parser("topics", help="print the trained topics: words, size, coherence, theme mix")
     topics.add_argument("--models", **models)
@@ -124,8 +125,8 @@ def analyze_parser(project: Path) -> argparse.ArgumentParser:
     suggest.add_argument("--n", type=_positive, default=20, help="how many paragraphs (default: 20)")
     suggest.add_argument("--labels", action="append", default=[], metavar="FILE",
                          help="label files whose paragraphs are already done "
-                              "(repeatable; the seeds' labels.csv is always read)")
-    suggest.set_defaults(seed_labels=project / "seeds" / "labels.csv")
+                              "(repeatable; the seeds' label files are always read)")
+    suggest.set_defaults(seeds=project / "seeds")
     suggest.add_argument("--out", default="-", metavar="FILE",
                          help="the CSV to write (a new file; default: standard output)")
     suggest.add_argument("--models", **models)
@@ -193,8 +194,10 @@ def _model(load: Callable, *args):
 
 
 def _label_files(args) -> list[str]:
-    """The seeds' labels.csv where there is one, then the --labels files."""
-    return ([str(args.seed_labels)] if args.seed_labels.exists() else []) + args.labels
+    """The seeds' label files, then the --labels files."""
+    from .labels import seed_label_files
+
+    return seed_label_files(args.seeds) + args.labels
 
 
 #: What a worker process applies to each batch of paragraphs; set before the pool forks, so it is inherited.
@@ -384,16 +387,22 @@ def _topics(args) -> int:
 
 def _report(args) -> int:
     from .corpus import renumbered_paragraph
+    from .folders import FolderError, check_target, write_folder
     from .labels import LabelError, label_themes
-    from .modelfiles import read_manifest, read_model_file, write_folder
+    from .modelfiles import read_manifest, read_model_file
     from .report import build_report, paragraph_rows, report_rows
 
+    out = Path(args.out)
+    try:
+        check_target(out, "report")  # before the work, so a refusal costs nothing
+    except FolderError as error:
+        raise UserError(str(error)) from None
     scorer = _theme_scorer(args.models)
     manifest = _model(read_manifest, Path(args.models))
     topics = _model(read_model_file, Path(args.models), "topics.json")
     topic_scorer = _topic_scorer(args.models, topics)
     try:
-        labels = label_themes(_label_files(args))
+        labels = label_themes(_label_files(args), {k: scorer.names.get(k, k) for k in manifest["theme_order"]})
     except LabelError as error:
         raise UserError(str(error)) from None
     problems = _Problems()
@@ -406,9 +415,10 @@ def _report(args) -> int:
     keys = manifest["theme_order"]
     files = build_report(rows, [_shown(path, args.project) for path in args.corpus], manifest, topics, scorer.names, keys, args.min_paragraphs,
                          args.dpi, args.seed)
-    out = Path(args.out)
     try:
-        write_folder(out, files)
+        write_folder(out, files, "report")
+    except FolderError as error:
+        raise UserError(str(error)) from None
     except OSError as error:
         raise UserError(f"{out}: cannot write the report ({error.strerror})") from None
     print(f"report written to {out}/ (open {out / 'index.html'})", file=sys.stderr)
@@ -425,7 +435,7 @@ def _shown(path: str, project: Path) -> str:
 
 def _suggest(args) -> int:
     from .classifier import pick_for_labeling
-    from .labels import LABEL_COLUMNS, LabelError, label_themes
+    from .labels import LABEL_COLUMNS, LabelError, label_themes, spreadsheet_safe
 
     out = None if args.out == "-" else Path(args.out)
     if out is not None and out.exists():
@@ -433,7 +443,7 @@ def _suggest(args) -> int:
                         "are never overwritten (choose another name)")
     scorer = _theme_scorer(args.models)
     try:
-        done = set(label_themes(_label_files(args)))
+        done = set(label_themes(_label_files(args), scorer.names))
     except LabelError as error:
         raise UserError(str(error)) from None
     problems = _Problems()
@@ -444,13 +454,16 @@ def _suggest(args) -> int:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(LABEL_COLUMNS + ["text", "source", "article"])
     for r in picked:
-        writer.writerow([r["id"], "", "", "", r["text"][:30], r["text"], r["source"], r["article"]])
+        writer.writerow([spreadsheet_safe(cell) for cell in
+                         (r["id"], "", "", "", r["text"][:30], r["text"], r["source"], r["article"])])
     if out is None:
         sys.stdout.write(buffer.getvalue())
     else:
         _write_new_file(out, buffer.getvalue())
+    corpus = " ".join(shlex.quote(path) for path in args.paths)
     print(f"{len(picked)} paragraphs to label (of {len({c['id'] for c in candidates})} unlabeled); fill in "
-          f"'theme', then: python train.py --labels {args.out if out else 'FILE'}", file=sys.stderr)
+          f"'theme', then: python train.py --corpus {corpus} --labels {shlex.quote(args.out) if out else 'FILE'} "
+          f"--out models-new", file=sys.stderr)
     return EXIT_BAD_INPUT if problems.count else 0
 
 
@@ -500,7 +513,7 @@ def train_parser(project: Path) -> argparse.ArgumentParser:
     parser.add_argument("--corpus", action="append", default=[], metavar="PATH",
                         help="more articles whose paragraphs extra label files name (repeatable)")
     parser.add_argument("--labels", action="append", default=[], metavar="FILE",
-                        help="extra label files (repeatable); SEEDS/labels.csv is always read")
+                        help="extra label files (repeatable); SEEDS/labels*.csv are always read")
     parser.add_argument("--themes", default=None, metavar="FILE", help="a themes JSON file (default: the codebook)")
     parser.add_argument("--out", default=str(project / "models"),
                         help="where the model files go (default: the project's models/)")
@@ -532,19 +545,36 @@ def _k_range(text: str) -> list[int]:
 def train_main(argv: list[str] | None = None, project: Path = Path(".")) -> int:
     """``train.py``; ``project`` is the folder holding seeds/ and models/."""
     args = train_parser(project).parse_args(argv)
-    return _run(lambda: _train(args))
+    args.project = project
+    return _run(lambda: _one_blas_thread(_train, args))
+
+
+def _one_blas_thread(work: Callable, *args):
+    """Training's linear algebra on one BLAS thread, as in the workers: small matrices gain nothing from
+    threads, and threads fighting over two cores made ``train.py --check`` 4 times slower (78 s vs 18 s)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return work(*args)
 
 
 def _train(args) -> int:
     from .classifier import ThemesError, load_themes
     from .corpus import iter_paragraphs
-    from .modelfiles import write_models
-    from .labels import LabelError, read_labels
+    from .classifier import ThemeScorer
+    from .folders import FolderError
+    from .labels import LabelError, read_labels, seed_label_files
+    from .modelfiles import library_versions, write_models
+    from .tokens import segment
     from .training import cross_validate, fingerprint, fit_final, print_evaluation, training_set
 
     seeds = Path(args.seeds)
     if not seeds.is_dir():
         raise UserError(f"{seeds}: no such corpus folder")
+    ks = _k_range(args.k_range)
+    out = Path(args.out)
+    if not args.check:
+        _check_out(args, out)
     try:
         themes = load_themes(args.themes)
     except ThemesError as error:
@@ -555,15 +585,17 @@ def _train(args) -> int:
     paragraphs = list(iter_paragraphs([str(seeds)] + args.corpus, problems))
     if problems.count:
         raise UserError(f"{problems.count} corpus file(s) could not be read; fix or remove them first")
-    label_files = [str(seeds / "labels.csv")] + list(args.labels)
+    label_files = seed_label_files(seeds) + list(args.labels)
     try:
-        labels = read_labels(label_files, {p.id for p in paragraphs}, keys)
+        labels = read_labels(label_files, {p.id for p in paragraphs}, {t.key: t.name for t in themes})
     except LabelError as error:
         raise UserError(str(error)) from None
     data = training_set(paragraphs, labels)
-    missing = [k for k in keys if data.themes.count(k) < 2]
-    if missing:
-        raise UserError(f"every theme needs at least 2 labeled paragraphs; too few for: {', '.join(missing)}")
+    thin = [f"{k} ({len({g for g, t in zip(data.groups, data.themes) if t == k})})" for k in keys
+            if len({g for g, t in zip(data.groups, data.themes) if t == k}) < 2]
+    if thin:
+        raise UserError("every theme needs labeled paragraphs in at least 2 articles, so that cross-validation "
+                        f"can hold one out; too few articles for: {', '.join(thin)}")
     print(f"{len(paragraphs)} paragraphs, {len(data.texts)} labeled, in {len(set(data.groups))} articles",
           file=sys.stderr)
     cv = cross_validate(data, themes, args.seed)
@@ -571,11 +603,13 @@ def _train(args) -> int:
     for baseline in ("majority", "typical_words"):
         if cv["model"]["macro_f1"] <= cv[baseline]["macro_f1"]:
             print(f"warning: the model does not beat the {baseline} baseline", file=sys.stderr)
-    ks = _k_range(args.k_range)
     classifier = fit_final(data, themes, args.seed, cv["threshold"])
     topic_model, topic_summary = _train_topics(paragraphs, themes, classifier, args, ks)
+    words = [segment(text) for text in data.texts]
+    predicted = [v["theme"] for v in ThemeScorer(classifier).classify_all(data.texts, words)]
     manifest = {
         "trained": datetime.date.today().isoformat(),
+        "versions": library_versions(),
         "seed": args.seed,
         "themes": {t.key: t.name for t in themes},
         "theme_order": keys,
@@ -583,16 +617,42 @@ def _train(args) -> int:
                      "articles": len(set(data.groups)),
                      "label_counts": {k: data.themes.count(k) for k in keys},
                      "data": fingerprint(*(p.text for p in paragraphs), *sorted(
-                         f"{i}:{labels[i].theme}" for i in data.ids))},
+                         f"{i}:{labels[i].theme}" for i in data.ids)),
+                     "predicted": dict(zip(data.ids, predicted))},
         "cross_validation": cv,
         "topics": topic_summary,
     }
     files = {"classifier.json": classifier, "topics.json": topic_model}
     if args.check:
-        return _check(Path(args.out), files, manifest)
-    write_models(Path(args.out), files, manifest)
-    print(f"models written to {args.out}/", file=sys.stderr)
+        return _check(out, files, manifest)
+    try:
+        write_models(out, files, manifest)
+    except FolderError as error:
+        raise UserError(str(error)) from None
+    except OSError as error:
+        raise UserError(f"{out}: cannot write the models ({error.strerror})") from None
+    print(f"models written to {out}/ (trained on {len(data.texts)} labeled paragraphs of "
+          f"{len(set(data.groups))} articles; {len(paragraphs)} paragraphs for topics, from "
+          f"{' '.join([str(seeds)] + args.corpus)})", file=sys.stderr)
     return 0
+
+
+def _check_out(args, out: Path) -> None:
+    """Before any work: ``--out`` must be a folder the tool may write, and training on anything but the
+    project's own seeds and labels must not silently replace the committed models."""
+    from .folders import FolderError, check_target
+
+    default = train_parser(args.project)
+    committed = out.resolve() == Path(default.get_default("out")).resolve()
+    other_data = (args.corpus or args.labels or args.themes
+                  or Path(args.seeds).resolve() != Path(default.get_default("seeds")).resolve())
+    if committed and other_data:
+        raise UserError(f"training on other data (--corpus, --labels, --seeds or --themes) would replace the "
+                        f"committed models in {out}/; give --out a new folder, e.g. --out models-mine")
+    try:
+        check_target(out, "models")
+    except FolderError as error:
+        raise UserError(str(error)) from None
 
 
 def _check(committed: Path, files: dict, manifest: dict) -> int:
@@ -602,7 +662,7 @@ def _check(committed: Path, files: dict, manifest: dict) -> int:
     from .modelfiles import compare_models, read_manifest, write_models
 
     _model(read_manifest, committed)
-    with tempfile.TemporaryDirectory(prefix=".check-", dir=committed.parent) as scratch:
+    with tempfile.TemporaryDirectory(prefix="countythemes-check-") as scratch:
         fresh = Path(scratch) / "models"
         write_models(fresh, files, manifest)
         differences = _model(compare_models, committed, fresh)
@@ -611,6 +671,12 @@ def _check(committed: Path, files: dict, manifest: dict) -> int:
               "retrain with: python train.py", file=sys.stderr)
         for line in differences[:20]:
             print(f"  {line}", file=sys.stderr)
+        trained_with = _model(read_manifest, committed).get("versions", {})
+        running = manifest["versions"]
+        print("library versions (committed models | this training):", file=sys.stderr)
+        for name in sorted(set(trained_with) | set(running)):
+            mark = "" if trained_with.get(name) == running.get(name) else "   <- differs"
+            print(f"  {name:<14}{trained_with.get(name, '–'):<28}{running.get(name, '–')}{mark}", file=sys.stderr)
         return 1
     print(f"{committed}/ matches a fresh training: classifier weights, topics and cross-validation agree",
           file=sys.stderr)

@@ -25,12 +25,14 @@ class Paragraph:
     province: str | None
     place_source: str | None
     date: str | None = None
+    #: The article's own id where its source gives one (a JSONL record's ``id``).
+    article_id: str | None = None
     #: The text's segmentation, every token in order: made once, read by places, themes and topics.
     words: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def record(self) -> dict:
         return {"source": self.source, "article": self.article, "article_index": self.article_index,
-                "paragraph": self.paragraph, "id": self.id, "text": self.text, "county": self.county,
+                "article_id": self.article_id, "paragraph": self.paragraph, "id": self.id, "text": self.text, "county": self.county,
                 "city": self.city, "province": self.province, "place_source": self.place_source,
                 "date": self.date}
 
@@ -48,7 +50,8 @@ def article_paragraphs(article: Article, context: str) -> Iterator[Paragraph]:
     for index, (text, tokens, place) in enumerate(zip(article.paragraphs, words, places)):
         yield Paragraph(
             source=article.source, article=article.title, article_index=article.index,
-            paragraph=index, id=paragraph_id(text), text=text, **place.fields(), date=article.date, words=tokens,
+            paragraph=index, id=paragraph_id(text), text=text, **place.fields(), date=article.date, article_id=article.record_id,
+            words=tokens,
         )
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
+
+from .folders import write_folder
 
 #: Bumped whenever the layout or meaning of the model files changes.
 FORMAT_VERSION = 2
@@ -29,48 +28,35 @@ def _dump(data) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
-def write_folder(target: Path, files: dict[str, bytes]) -> None:
-    """Write all files into a temporary folder beside ``target`` and swap it into place.
-
-    An interrupted run leaves the previous ``target`` whole; a reader never
-    sees a folder with some files new and some old.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)  # an ordinary folder, not mkdtemp's private one
-    try:
-        for name, payload in sorted(files.items()):
-            (staging / name).write_bytes(payload)
-        _swap(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
 def write_models(target: Path, files: dict[str, object], manifest: dict) -> None:
     """The model files as JSON, with their checksums in the manifest, written atomically."""
     payloads = {name: _dump(data) for name, data in files.items()}
     checksums = {name: hashlib.sha256(payload).hexdigest() for name, payload in sorted(payloads.items())}
     payloads[MANIFEST] = _dump(dict(manifest, format_version=FORMAT_VERSION, files=checksums))
-    write_folder(target, payloads)
+    write_folder(target, payloads, "models")
 
 
-def _swap(staging: Path, target: Path) -> None:
-    if not target.exists():
-        os.replace(staging, target)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    os.rmdir(retired)
-    os.replace(target, retired)
-    try:
-        os.replace(staging, target)
-    except BaseException:
-        os.replace(retired, target)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
+#: The libraries whose versions decide a training's numbers, recorded in the manifest.
+TRAINING_LIBRARIES = ("numpy", "scipy", "scikit-learn", "gensim", "jieba", "rjieba", "threadpoolctl")
+
+
+def library_versions() -> dict[str, str]:
+    """The running Python, the training libraries and the BLAS kernel in use, for the manifest."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from threadpoolctl import threadpool_info
+
+    versions = {"python": platform.python_version()}
+    for name in TRAINING_LIBRARIES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    blas = [f"{i['internal_api']} {i['version']} ({i.get('architecture')})" for i in threadpool_info()
+            if i["user_api"] == "blas"]
+    versions["blas"] = "; ".join(sorted(set(blas))) or "unknown"
+    return versions
 
 
 def read_manifest(folder: Path) -> dict:
@@ -133,48 +119,82 @@ def _ready(path: Path, kind: str, make, model: dict):
         raise ModelError(f"{path}: not {kind} this tool can read ({error}); {REBUILD}") from None
 
 
-#: Floats may differ in their last digits between machines (BLAS, CPU); more than this is a real change.
-TOLERANCE = 1e-6
-#: Manifest entries that differ between identical trainings: the day, and checksums of float text.
-_NOT_COMPARED = {"trained", "files"}
+#: What "the same model" means, used by ``train.py --check`` and the tests alike: every discrete
+#: result exactly (label set, vocabularies, chosen K, top words, topic sizes, cross-validation counts,
+#: the predicted theme of every training paragraph), and every float within this relative tolerance.
+#: Measured by ``bench/reproducibility.py``: trainings under different OpenBLAS kernels
+#: (Haswell, Sandybridge, Nehalem) differ by at most 2e-13 relative; a real change moves floats by far
+#: more than 1e-9, which leaves a margin of four orders of magnitude either way.
+TOLERANCE = 1e-9
+#: Manifest entries that legitimately differ between identical trainings: the day, the checksums of
+#: float text, and the versions of the libraries that trained (printed beside the running ones instead).
+_NOT_COMPARED = {"trained", "files", "versions"}
+
+
+def read_model_files(folder: Path) -> dict[str, object]:
+    """The manifest and every model file it lists, each checked against its checksum."""
+    manifest = read_manifest(folder)
+    files = {name: read_model_file(folder, name) for name in sorted(manifest.get("files", {}))}
+    files[MANIFEST] = {k: v for k, v in manifest.items() if k not in _NOT_COMPARED}
+    return files
 
 
 def compare_models(committed: Path, fresh: Path) -> list[str]:
-    """Where two model folders differ: one line per difference, floats within ``TOLERANCE``."""
+    """Where two model folders differ, one line each: discrete results exactly, floats within ``TOLERANCE``."""
+    expected, found = read_model_files(committed), read_model_files(fresh)
+    return discrete_differences(expected, found) + [
+        f"{where}: committed {a!r}, fresh {b!r}" for where, a, b in _float_pairs(expected, found)
+        if abs(a - b) > TOLERANCE * max(1.0, abs(a))][:20]
+
+
+def discrete_differences(expected, found, where: str = "") -> list[str]:
+    """Every difference that is not a float's: keys, lengths, strings, integers, booleans, nulls."""
     differences: list[str] = []
-    manifest = read_manifest(committed)
-    for name in sorted(set(manifest.get("files", {})) | set(read_manifest(fresh).get("files", {}))):
-        try:
-            expected = read_model_file(committed, name)
-        except ModelError as error:
-            differences.append(str(error))
-            continue
-        _compare(expected, read_model_file(fresh, name), name, differences)
-    _compare({k: v for k, v in manifest.items() if k not in _NOT_COMPARED},
-             {k: v for k, v in read_manifest(fresh).items() if k not in _NOT_COMPARED}, MANIFEST, differences)
+    _walk(expected, found, where, differences, lambda *pair: None)
     return differences
 
 
-def _compare(expected, found, where: str, differences: list[str]) -> None:
+def float_differences(expected, found) -> dict[str, tuple[float, float]]:
+    """The largest absolute and relative difference of the floats at each path (list positions dropped)."""
+    largest: dict[str, tuple[float, float]] = {}
+    for where, a, b in _float_pairs(expected, found):
+        path = "".join(part for part in where.replace("]", "]\0").split("\0") if not part.endswith("]")) \
+            if "[" in where else where
+        absolute = abs(a - b)
+        old = largest.get(path, (0.0, 0.0))
+        largest[path] = (max(old[0], absolute), max(old[1], absolute / max(abs(a), abs(b), 1e-300)))
+    return largest
+
+
+def _float_pairs(expected, found) -> list[tuple[str, float, float]]:
+    pairs: list[tuple[str, float, float]] = []
+    _walk(expected, found, "", [], lambda where, a, b: pairs.append((where, a, b)))
+    return pairs
+
+
+def _is_float(value) -> bool:
+    return isinstance(value, float)
+
+
+def _walk(expected, found, where: str, differences: list[str], on_floats) -> None:
     if isinstance(expected, dict) and isinstance(found, dict):
         for key in sorted(set(expected) | set(found), key=str):
+            here = f"{where}.{key}" if where else str(key)
             if key not in found or key not in expected:
-                differences.append(f"{where}.{key}: only in {'the committed' if key in expected else 'the fresh'} model")
+                differences.append(f"{here}: only in the {'committed' if key in expected else 'fresh'} model")
             else:
-                _compare(expected[key], found[key], f"{where}.{key}", differences)
+                _walk(expected[key], found[key], here, differences, on_floats)
     elif isinstance(expected, list) and isinstance(found, list):
         if len(expected) != len(found):
             differences.append(f"{where}: {len(expected)} entries committed, {len(found)} fresh")
             return
         before = len(differences)
         for i, (a, b) in enumerate(zip(expected, found)):
-            _compare(a, b, f"{where}[{i}]", differences)
-            if len(differences) - before >= 3:  # a changed matrix: a few entries say enough
+            _walk(a, b, f"{where}[{i}]", differences, on_floats)
+            if len(differences) - before >= 3:  # a changed list: a few entries say enough
                 differences.append(f"{where}: more differences not listed")
                 return
-    elif isinstance(expected, (int, float)) and isinstance(found, (int, float)) \
-            and not isinstance(expected, bool) and not isinstance(found, bool):
-        if abs(expected - found) > TOLERANCE * (1 + abs(expected)):
-            differences.append(f"{where}: committed {expected!r}, fresh {found!r}")
-    elif expected != found:
+    elif _is_float(expected) and _is_float(found):
+        on_floats(where, expected, found)
+    elif type(expected) is not type(found) or expected != found:
         differences.append(f"{where}: committed {expected!r}, fresh {found!r}")

@@ -61,13 +61,6 @@ class Name:
 
 
 @dataclass(frozen=True)
-class Mention:
-    start: int
-    end: int
-    unit: Unit
-
-
-@dataclass(frozen=True)
 class Place:
     """Where a paragraph is attributed; ``source`` says whether the paragraph named it."""
 
@@ -88,7 +81,6 @@ class Gazetteer:
     """Every name a unit goes by, and every beginning of one (to stop looking early)."""
 
     def __init__(self, units: list[tuple[Unit, list[str]]]):
-        self.units = [unit for unit, _ in units]
         self.names: dict[str, list[Name]] = {}
         for unit, former in units:
             full = unit.name
@@ -150,8 +142,8 @@ def gazetteer() -> Gazetteer:
 # ------------------------------------------------------------------------ mentions
 
 
-def find_mentions(text: str, context: str, words: list[str] | None = None) -> list[Mention]:
-    """Places named in ``text``; ``context`` (the whole document) confirms short forms.
+def find_mentions(text: str, context: str, words: list[str] | None = None) -> list[Unit]:
+    """The units named in ``text``, in order; ``context`` (the whole document) confirms short forms.
 
     A name counts only where word segmentation (``words``, made here if not
     given) puts word breaks at both of its ends (so 兴县 is not found in 绍兴县
@@ -164,7 +156,7 @@ def find_mentions(text: str, context: str, words: list[str] | None = None) -> li
         words = segment(text)
     gaz = gazetteer()
     prefixes, names = gaz.prefixes, gaz.names
-    mentions: list[Mention] = []
+    mentions: list[Unit] = []
     taken_until = 0  # the token after the last mention
     for i in compress(count(), map(prefixes.__contains__, words)):  # no Python step per token
         if i < taken_until:
@@ -183,8 +175,7 @@ def find_mentions(text: str, context: str, words: list[str] | None = None) -> li
         for surface, length in reversed(found):
             unit = _choose(names[surface], context)
             if unit is not None:
-                start = sum(map(len, words[:i]))
-                mentions.append(Mention(start, start + len(surface), unit))
+                mentions.append(unit)
                 taken_until = i + length
                 break
     return mentions
@@ -215,11 +206,11 @@ def _choose(names: list[Name], context: str) -> Unit | None:
 # --------------------------------------------------------------------- attribution
 
 
-def _named_most(mentions: list[Mention]) -> dict[str, Unit]:
+def _named_most(mentions: list[Unit]) -> dict[str, Unit]:
     """For each level named, the unit named most often there; the first named on a tie."""
     times: dict[Unit, int] = {}  # in the order first named
-    for mention in mentions:
-        times[mention.unit] = times.get(mention.unit, 0) + 1
+    for unit in mentions:
+        times[unit] = times.get(unit, 0) + 1
     most: dict[str, Unit] = {}
     for unit, count_ in times.items():
         if unit.level not in most or count_ > times[most[unit.level]]:
@@ -227,7 +218,7 @@ def _named_most(mentions: list[Mention]) -> dict[str, Unit]:
     return most
 
 
-def _most_specific(mentions: list[Mention]) -> Unit | None:
+def _most_specific(mentions: list[Unit]) -> Unit | None:
     most = _named_most(mentions)
     return most.get("county") or most.get("city") or most.get("province")
 

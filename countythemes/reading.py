@@ -64,6 +64,11 @@ class RawDocument:
 # --------------------------------------------------------------------------- files
 
 
+#: A folder's own documentation (README.md, the labels' ANNOTATION.md guide), not its articles: skipped
+#: when the folder is walked, read when named on the command line.
+FOLDER_DOCUMENTATION = frozenset({"README", "ANNOTATION", "LICENSE", "CHANGELOG"})
+
+
 def find_inputs(paths: list[str]) -> Iterator[str | ReadProblem]:
     """Expand the command-line paths into files, in a stable (sorted) order.
 
@@ -118,7 +123,8 @@ def _walk(folder: Path) -> Iterator[str | ReadProblem]:
                 is_dir = False
             if is_dir:
                 subfolders.append(Path(entry.path))
-            elif entry.name.lower().endswith(TEXT_SUFFIXES + CORPUS_SUFFIXES):
+            elif entry.name.lower().endswith(TEXT_SUFFIXES + CORPUS_SUFFIXES) \
+                    and entry.name.split(".")[0] not in FOLDER_DOCUMENTATION:
                 yield entry.path
         stack.extend(reversed(subfolders))
 

@@ -16,6 +16,8 @@ from typing import Iterable
 
 import numpy as np
 
+from .labels import spreadsheet_safe
+
 #: Okabe–Ito colours (distinguishable with colour blindness) for the themes; ``other`` is grey.
 PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442", "#000000"]
 OTHER_COLOUR = "#BBBBBB"
@@ -33,6 +35,8 @@ class ReportRow:
     source: str
     article: str
     article_index: int
+    article_id: str | None
+    date: str | None
     paragraph: int
     id: str
     county: str | None
@@ -327,11 +331,12 @@ def png_bytes(figure, dpi: int) -> bytes:
 
 
 def csv_bytes(header: list[str], rows: list[list]) -> bytes:
-    """UTF-8 with a BOM, so that spreadsheet programs show the Chinese correctly."""
+    """UTF-8 with a BOM, so that spreadsheet programs show the Chinese correctly; text cells that a
+    spreadsheet would run as a formula are escaped (``spreadsheet_safe``)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -364,7 +369,8 @@ def paragraph_rows(paragraphs: list, theme_scorer, topic_scorer) -> list[ReportR
     verdicts = theme_scorer.classify_all([p.text for p in paragraphs], words)
     topics = topic_scorer.topics(words)
     return [ReportRow(
-        source=p.source, article=p.article, article_index=p.article_index, paragraph=p.paragraph, id=p.id,
+        source=p.source, article=p.article, article_index=p.article_index, article_id=p.article_id, date=p.date,
+        paragraph=p.paragraph, id=p.id,
         county=p.county, city=p.city, province=p.province, place_source=p.place_source,
         label=None, predicted=verdict["theme"], confidence=verdict["confidence"],
         uncertain=verdict["uncertain"], topic=topic["topic"], counted=True, text=p.text)
@@ -427,9 +433,10 @@ def build_report(rows: list[ReportRow], corpus: list[str], manifest: dict, topic
     files["topic_theme.png"] = png_bytes(draw_topic_theme(matrix, topics["topics"], keys, names), dpi)
     files["classifier.png"] = png_bytes(draw_classifier(manifest["cross_validation"], keys, names), dpi)
     files["paragraphs.csv"] = csv_bytes(
-        ["source", "article", "article_index", "paragraph", "id", "county", "city", "province", "place_source",
-         "label", "predicted", "confidence", "uncertain", "topic", "counted", "text"],
-        [[r.source, r.article, r.article_index, r.paragraph, r.id, r.county or "", r.city or "", r.province or "",
+        ["source", "article", "article_index", "article_id", "date", "paragraph", "id", "county", "city", "province",
+         "place_source", "label", "predicted", "confidence", "uncertain", "topic", "counted", "text"],
+        [[r.source, r.article, r.article_index, r.article_id or "", r.date or "", r.paragraph, r.id, r.county or "",
+          r.city or "", r.province or "",
           r.place_source or "", r.label or "", r.predicted, r.confidence, r.uncertain, r.topic, r.counted, r.text]
          for r in rows])
     sections = [

@@ -41,9 +41,46 @@ def build_pipeline(seed: int, themes: list[Theme], folds: int = 3, C: float = 10
                                       sublinear_tf=True, norm="l2")),
             ("typical_words", TypicalWordCounts(tuple(t.words for t in ordered))),
         ])),
-        ("model", CalibratedClassifierCV(CodebookPriorLogit(C=C, prior_weight=prior_weight, seed=seed),
-                                         method="temperature", cv=folds, ensemble=False)),
+        ("model", CalibratedThemes(tuple(t.key for t in ordered), C=C, prior_weight=prior_weight, seed=seed,
+                                   folds=folds)),
     ])
+
+
+class CalibratedThemes(ClassifierMixin, BaseEstimator):
+    """``CodebookPriorLogit`` with temperature scaling, over theme keys.
+
+    ``CalibratedClassifierCV`` hands its estimator labels renumbered 0..n-1
+    over the classes present; where a training fold lacks a theme, those
+    numbers no longer name the codebook's count columns, and the prior lands
+    on the wrong classes. Here each label enters as its theme's position among
+    all ``theme_keys`` (the count columns' order), which the calibration keeps.
+    """
+
+    def __init__(self, theme_keys: tuple[str, ...] = (), C: float = 10.0, prior_weight: float = 2.0,
+                 seed: int = 0, folds: int = 3):
+        self.theme_keys = theme_keys
+        self.C = C
+        self.prior_weight = prior_weight
+        self.seed = seed
+        self.folds = folds
+
+    def fit(self, features, labels):
+        position = {key: i for i, key in enumerate(self.theme_keys)}
+        unknown = sorted(set(labels) - set(position))
+        if unknown:
+            raise ValueError(f"labels {unknown} are not among the themes {list(self.theme_keys)}")
+        numbers = np.array([position[label] for label in labels])
+        model = CodebookPriorLogit(len(self.theme_keys), C=self.C, prior_weight=self.prior_weight, seed=self.seed)
+        self.calibrated_ = CalibratedClassifierCV(model, method="temperature", cv=self.folds,
+                                                  ensemble=False).fit(features, numbers)
+        self.classes_ = np.array(self.theme_keys, dtype=object)[self.calibrated_.classes_]
+        return self
+
+    def predict_proba(self, features) -> np.ndarray:
+        return self.calibrated_.predict_proba(features)
+
+    def predict(self, features) -> np.ndarray:
+        return self.classes_[self.predict_proba(features).argmax(axis=1)]
 
 
 class CodebookPriorLogit(ClassifierMixin, BaseEstimator):
@@ -52,39 +89,44 @@ class CodebookPriorLogit(ClassifierMixin, BaseEstimator):
     With about a hundred labels a linear model cannot learn from scratch what
     the codebook already says; so each class's score is the regression's
     score plus ``prior_weight`` times log(1 + that theme's typical-word count).
-    The counts are the last feature columns, one per class in class order.
+    The counts are the last feature columns, one per theme in ``theme_keys`` order.
     The regression learns only what the codebook's words miss. On the seeds'
     grouped CV a weight of 2 beats both the plain regression and counting the
     words alone (see the README).
     """
 
-    def __init__(self, C: float = 10.0, prior_weight: float = 2.0, seed: int = 0):
+    def __init__(self, n_themes: int = 6, C: float = 10.0, prior_weight: float = 2.0, seed: int = 0):
+        self.n_themes = n_themes
         self.C = C
         self.prior_weight = prior_weight
         self.seed = seed
 
-    def _split(self, features, n_classes: int):
+    def _split(self, features):
         features = sparse.csr_matrix(features)
-        width = features.shape[1] - n_classes
+        width = features.shape[1] - self.n_themes
         return features[:, :width], features[:, width:].toarray()
 
     def fit(self, features, labels):
+        """``labels`` are theme numbers (positions among all themes, as ``CalibratedThemes`` gives them), so
+        each class finds its own count column even where a training fold lacks a theme."""
         self.classes_ = np.unique(labels)
-        words, _ = self._split(features, len(self.classes_))
+        words, _ = self._split(features)
         self.regression_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=5000,
                                               random_state=self.seed).fit(words, labels)
         return self
 
     def decision_function(self, features) -> np.ndarray:
-        words, counts = self._split(features, len(self.classes_))
-        return self.regression_.decision_function(words) + self.prior_weight * counts
+        words, counts = self._split(features)
+        return self.regression_.decision_function(words) + self.prior_weight * counts[:, self.classes_]
 
     def predict(self, features) -> np.ndarray:
         return self.classes_[self.decision_function(features).argmax(axis=1)]
 
     def coefficients(self) -> tuple[np.ndarray, np.ndarray]:
-        """Weights over all feature columns (the prior as a fixed diagonal block) and intercepts."""
-        prior = self.prior_weight * np.eye(len(self.classes_))
+        """Weights over all feature columns (the prior as a fixed block: each class its own theme's
+        count column) and intercepts."""
+        prior = np.zeros((len(self.classes_), self.n_themes))
+        prior[np.arange(len(self.classes_)), self.classes_] = self.prior_weight
         return np.hstack([self.regression_.coef_, prior]), self.regression_.intercept_
 
 
@@ -141,13 +183,12 @@ def uncertainty_threshold(confidence: np.ndarray, correct: np.ndarray) -> float:
     return float(grid[int(np.argmax(scores))])
 
 
-
 def export_pipeline(pipeline, themes: list[Theme], threshold: float) -> dict:
     """The trained pipeline as plain numbers: vocabulary, idf, weights, calibration."""
     union = pipeline.named_steps["features"]
     tfidf = union.named_transformers["tfidf"]
     words = union.named_transformers["typical_words"].words
-    calibrated = pipeline.named_steps["model"].calibrated_classifiers_[0]
+    calibrated = pipeline.named_steps["model"].calibrated_.calibrated_classifiers_[0]
     coef, intercept = calibrated.estimator.coefficients()
     vocabulary = sorted(tfidf.vocabulary_, key=tfidf.vocabulary_.get)
     classes = [str(c) for c in pipeline.classes_]

@@ -20,6 +20,23 @@ def cores() -> int:
     return os.cpu_count() or 1
 
 
+#: OpenBLAS core types (``OPENBLAS_CORETYPE``) and the CPU flags their kernels need, newest first.
+_CORE_TYPE_FLAGS = (("SkylakeX", {"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"}),
+                    ("Haswell", {"avx2", "fma"}), ("Sandybridge", {"avx"}), ("Nehalem", {"sse4_2"}),
+                    ("Prescott", {"pni"}))
+
+
+def openblas_core_types(cpuinfo: str = "/proc/cpuinfo") -> list[str]:
+    """The OpenBLAS core types whose kernels this CPU can run (forcing another one ends the process with
+    an illegal instruction); empty where the CPU's flags cannot be read."""
+    try:
+        with open(cpuinfo, encoding="utf-8") as info:
+            flags = next((set(line.split(":", 1)[1].split()) for line in info if line.startswith("flags")), set())
+    except OSError:
+        return []
+    return [core for core, needs in _CORE_TYPE_FLAGS if needs <= flags]
+
+
 def _quiet_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -117,16 +117,11 @@ def test_missing_models_say_how_to_rebuild(tmp_path):
         f"error: {tmp_path / 'nowhere' / 'manifest.json'}: no trained model here; rebuild it with: python train.py")
 
 
-def test_training_beats_both_baselines_and_reproduces_the_committed_models(fresh_training):
+def test_training_beats_both_baselines(fresh_training):
     folder, printed = fresh_training
     scores = re.search(r"macro-F1: model ([\d.]+) \| majority class ([\d.]+) \| typical words ([\d.]+)", printed)
     model, majority, typical = map(float, scores.groups())
     assert model > majority and model > typical
-    for name in ("classifier.json", "topics.json"):
-        assert (folder / name).read_bytes() == (ROOT / "models" / name).read_bytes(), name
-    fresh, committed = (json.loads((f / "manifest.json").read_text(encoding="utf-8")) for f in (folder, ROOT / "models"))
-    fresh.pop("trained"), committed.pop("trained")  # the day of training may differ
-    assert fresh == committed
 
 
 def _new_articles(folder):
@@ -144,7 +139,7 @@ def _new_articles(folder):
             "县委组织部选派第一书记和驻": "cadres", "该县旱地西红柿种植基地今年": "industry"}
 
 
-def test_suggest_writes_a_labels_csv_that_train_accepts_once_filled_in(tmp_path):
+def test_suggest_writes_a_labels_csv_that_train_accepts_once_filled_in(tmp_path, seed_pages):
     truth = _new_articles(tmp_path / "new")
     suggestions = tmp_path / "more labels.csv"
     result = run("analyze.py", "suggest", str(tmp_path / "new"), "--n", "4", "--out", str(suggestions))
@@ -165,8 +160,10 @@ def test_suggest_writes_a_labels_csv_that_train_accepts_once_filled_in(tmp_path)
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    trained = run("train.py", "--corpus", str(tmp_path / "new"), "--labels", str(suggestions),
-                  "--topics", "4", "--out", str(tmp_path / "models"))
+    hint = result.stderr.decode().strip().splitlines()[-1]
+    assert f"python train.py --corpus {tmp_path / 'new'} --labels" in hint and "--out" in hint
+    trained = train_pages(seed_pages, tmp_path / "models", "--corpus", str(tmp_path / "new"),
+                          "--labels", str(suggestions), "--topics", "4")
     assert trained.returncode == 0, trained.stderr.decode()
     manifest = json.loads((tmp_path / "models" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["training"]["labeled"] == 126 + 4

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -14,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, json_lines, run
+from conftest import ROOT, json_lines, run, train_pages
 
 csv.field_size_limit(2**31 - 1)  # the 200,000-line file becomes one very long paragraph
 
@@ -228,26 +229,31 @@ def test_label_files_with_a_bom_and_crlf_are_read(tmp_path, seed_paragraphs):
     path = tmp_path / "labels.csv"
     path.write_bytes("\ufeffid,theme,secondary,note,excerpt\r\n".encode("utf-8")
                      + f"{first},cadres,,,\r\n{second},other,industry,\"a note, with a comma\",\r\n".encode("utf-8"))
-    labels = read_labels([str(path)], {first, second}, ["industry", "cadres", "other"])
+    labels = read_labels([str(path)], {first, second}, {"industry": "产业发展", "cadres": "驻村帮扶与基层党建", "other": "其他"})
     assert {k: (v.theme, v.secondary) for k, v in labels.items()} == {first: ("cadres", ""), second: ("other", "industry")}
     path.write_bytes(b"\xef\xbb\xbfid,theme\r\n" + f"{first},cadres\r\n{second},Cadres\r\n".encode("utf-8"))
     with pytest.raises(LabelError, match=r"labels.csv:3: unknown theme 'Cadres'"):
-        read_labels([str(path)], {first, second}, ["industry", "cadres", "other"])
+        read_labels([str(path)], {first, second}, {"industry": "产业发展", "cadres": "驻村帮扶与基层党建", "other": "其他"})
 
 
 # ------------------------------------------------------------------------------ --check
 
 
-def test_check_names_what_differs_from_a_fresh_training(tmp_path):
-    models = _models_copy(tmp_path)
+def test_check_names_what_differs_and_the_library_versions(tmp_path, fresh_training, seed_pages):
+    models = tmp_path / "models"
+    shutil.copytree(fresh_training[0], models)
     model = json.loads((models / "classifier.json").read_text(encoding="utf-8"))
-    model["coef"][0][3] += 0.5
+    model["coef"][0][3] += 1e-6  # a real change, however small, is beyond the tolerance
     _forge(models, "classifier.json", (json.dumps(model, ensure_ascii=False) + "\n").encode("utf-8"))
+    manifest = json.loads((models / "manifest.json").read_text(encoding="utf-8"))
+    manifest["versions"]["scikit-learn"] = "0.1"
+    (models / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     before = {p.name: p.read_bytes() for p in models.iterdir()}
-    result = run("train.py", "--check", "--topics", "4", "--out", str(models))
+    result = train_pages(seed_pages, models, "--check")
     stderr = result.stderr.decode()
     assert result.returncode == 1, stderr
     assert "does not match a fresh training" in stderr and "classifier.json.coef[0][3]: committed" in stderr
+    assert re.search(r"scikit-learn\s+0\.1\s+\S+\s+<- differs", stderr), stderr
     assert {p.name: p.read_bytes() for p in models.iterdir()} == before  # --check never writes
     assert [p.name for p in tmp_path.iterdir()] == ["models"]
 

@@ -26,7 +26,7 @@ def test_every_seed_shape_is_read_in_one_run(seed_paragraphs):
         articles[p["source"].split("/")[-1][:3]] += p["paragraph"] == 0
     # plain text pages, a Jekyll post, Markdown, page dumps of several articles
     assert articles == {"000": 4, "001": 1, "002": 4, "003": 7, "004": 3}
-    fields = ["source", "article", "article_index", "paragraph", "id", "text",
+    fields = ["source", "article", "article_index", "article_id", "paragraph", "id", "text",
               "county", "city", "province", "place_source"]
     assert all(list(p)[: len(fields)] == fields for p in seed_paragraphs)
 
@@ -226,3 +226,13 @@ def test_a_record_longer_than_a_block_of_lines_is_read_whole(tmp_path):
     assert result.returncode == 0, result.stderr.decode()
     paragraphs = json_lines(result)
     assert [(p["article_index"], len(p["text"])) for p in paragraphs] == [(0, len(long_text)), (1, len(records[1]["text"]))]
+
+
+def test_a_folders_readme_and_annotation_guide_are_not_articles(tmp_path):
+    (tmp_path / "README.md").write_text("# 说明\n\n平顺县的文章都在这里，由课题组整理。\n", encoding="utf-8")
+    (tmp_path / "ANNOTATION.md").write_text("# 标注指南\n\n平顺县的段落按主题标注。\n", encoding="utf-8")
+    (tmp_path / "story.md").write_text("# 平顺县发展中药材\n\n平顺县合作社带动脱贫户种植中药材。\n", encoding="utf-8")
+    walked = json_lines(run("analyze.py", "paragraphs", str(tmp_path)))
+    assert [p["source"] for p in walked] == [str(tmp_path / "story.md")]
+    named = json_lines(run("analyze.py", "paragraphs", str(tmp_path / "README.md")))
+    assert [p["text"] for p in named] == ["平顺县的文章都在这里，由课题组整理。"]

@@ -51,7 +51,7 @@ def test_jiaocheng_and_xingxian_pages(seed_paragraphs):
 
 def test_no_false_hits_inside_other_words():
     def counties(text, context=""):
-        return [m.unit.county for m in find_mentions(text, context or text)]
+        return [unit.county for unit in find_mentions(text, context or text)]
 
     assert counties("绍兴县和新兴县都在发展") == ["柯桥区", "新兴县"]   # 兴县 is not inside either
     assert counties("推动乡村振兴县域经济发展") == []

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from conftest import ROOT, run
+from conftest import ROOT, json_lines, run
 from countythemes.classifier import ThemeScorer, load_themes
 from countythemes.corpus import iter_paragraphs
 from countythemes.labels import read_labels
@@ -14,13 +14,22 @@ from countythemes.tokens import segment
 from countythemes.training import build_pipeline, calibration_folds, export_pipeline, training_set
 
 
-def test_every_seed_paragraph_is_labeled_once_with_a_codebook_theme(seed_paragraphs):
-    with open(ROOT / "seeds" / "labels.csv", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+def test_every_seed_paragraph_is_labeled_once_with_a_codebook_theme_and_a_known_place(training_paragraphs):
+    from countythemes.places import gazetteer
+
+    rows = []
+    for path in sorted((ROOT / "seeds").glob("labels*.csv")):
+        with open(path, encoding="utf-8") as handle:
+            rows += list(csv.DictReader(handle))
     keys = {t.key for t in load_themes()}
-    assert [r["id"] for r in rows] == [p["id"] for p in seed_paragraphs]
+    assert sorted(r["id"] for r in rows) == sorted({p["id"] for p in training_paragraphs})
     assert all(r["theme"] in keys for r in rows)
     assert all(set(r["secondary"].split()) <= keys - {r["theme"]} for r in rows)
+    counties = {(n.unit.county, n.unit.city or "", n.unit.province) for names in gazetteer().names.values()
+                for n in names if n.unit.level == "county"}
+    placed = [(r["county"], r["city"], r["province"]) for r in rows if r["county"]]
+    assert len(placed) > 700  # many TV stories are national: no county
+    assert set(placed) <= counties
 
 
 def _label_file(tmp_path, rows):
@@ -49,7 +58,7 @@ def test_train_refuses_bad_labels_with_file_and_line(tmp_path, seed_paragraphs):
 def test_numpy_scorer_gives_the_pipelines_probabilities():
     themes = load_themes()
     paragraphs = list(iter_paragraphs([str(ROOT / "seeds")], print))
-    labels = read_labels([str(ROOT / "seeds" / "labels.csv")], {p.id for p in paragraphs}, [t.key for t in themes])
+    labels = read_labels([str(ROOT / "seeds" / "labels.csv")], {p.id for p in paragraphs}, {t.key: t.name for t in themes})
     data = training_set(paragraphs, labels)
     pipeline = build_pipeline(7, themes, calibration_folds(data.themes)).fit(data.texts, data.themes)
     scorer = ThemeScorer(json.loads(json.dumps(export_pipeline(pipeline, themes, 0.5))))
@@ -61,3 +70,53 @@ def test_numpy_scorer_gives_the_pipelines_probabilities():
     assert scorer.classes == list(pipeline.classes_)
     assert np.max(np.abs(found - expected)) < 1e-9
     assert np.max(np.abs(alone - expected)) < 1e-9
+
+
+def test_the_codebook_prior_lands_on_each_class_by_its_key_when_a_fold_lacks_a_theme():
+    """A training fold without one theme: each remaining class still gets its own theme's count column."""
+    themes = load_themes()
+    paragraphs = list(iter_paragraphs([str(ROOT / "seeds")], print))
+    labels = read_labels([str(ROOT / "seeds" / "labels.csv")], {p.id for p in paragraphs},
+                         {t.key: t.name for t in themes})
+    data = training_set(paragraphs, labels)
+    kept = [i for i, theme in enumerate(data.themes) if theme != "employment"]
+    texts, truth = [data.texts[i] for i in kept], [data.themes[i] for i in kept]
+    pipeline = build_pipeline(7, themes, calibration_folds(truth)).fit(texts, truth)
+    exported = export_pipeline(pipeline, themes, 0.5)
+    assert exported["classes"] == ["cadres", "environment", "finance", "industry", "other"]
+    width = len(exported["vocabulary"])
+    keys = sorted(t.key for t in themes)
+    for row, key in zip(exported["coef"], exported["classes"]):
+        prior = row[width:]
+        assert prior[keys.index(key)] == 2.0 and sum(prior) == 2.0, key
+    # and the scorer built from it ranks a finance paragraph as finance
+    scorer = ThemeScorer(exported)
+    text = "县农商行为脱贫户发放小额信贷，授信资金2亿元，并推广防贫保险。"
+    assert scorer.classify_all([text], [segment(text)])[0]["theme"] == "finance"
+
+
+def test_train_refuses_a_theme_labeled_in_fewer_than_two_articles(tmp_path, seed_pages):
+    import shutil
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(seed_pages, seeds)
+    with open(seeds / "labels.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    finance = [r for r in rows if r["theme"] == "finance"]
+    first = finance[0]["id"]
+    paragraphs = json_lines(run("analyze.py", "paragraphs", str(seeds)))
+    article = next((p["source"], p["article_index"]) for p in paragraphs if p["id"] == first)
+    same_article = {p["id"] for p in paragraphs if (p["source"], p["article_index"]) == article}
+    for row in rows:  # finance kept only in the first finance paragraph's article
+        if row["theme"] == "finance" and row["id"] not in same_article:
+            row["theme"] = "other"
+    with open(seeds / "labels.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = run("train.py", "--seeds", str(seeds), "--out", str(tmp_path / "models"))
+    assert result.returncode == 2
+    assert result.stderr.decode().strip().splitlines()[-1] == (
+        "error: every theme needs labeled paragraphs in at least 2 articles, so that cross-validation can hold "
+        "one out; too few articles for: finance (1)")
+    assert not (tmp_path / "models").exists()
