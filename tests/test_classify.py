@@ -8,7 +8,7 @@ import pickle
 import re
 import shutil
 
-from conftest import ROOT, json_lines, run
+from conftest import ROOT, json_lines, run, train_pages
 
 ARTICLE = """平顺县多措并举巩固脱贫成果
 

@@ -12,9 +12,14 @@ from conftest import ROOT, run
 PICTURES = ["theme_mix_by_county.png", "topics.png", "topic_selection.png", "topic_theme.png", "classifier.png"]
 
 
+#: The five seed pages: the report's shapes (counties of 山西, labels for every paragraph) were drawn on them.
+PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "seeds").glob("*.txt"))
+
+
 def _report(out, *extra):
-    """The report, with matplotlib's missing-glyph warning turned into an error."""
-    result = run("-W", "error:Glyph:UserWarning", "analyze.py", "report", "--out", str(out), *extra)
+    """The report on the seed pages, with matplotlib's missing-glyph warning turned into an error."""
+    result = run("-W", "error:Glyph:UserWarning", "analyze.py", "report", "--corpus", *PAGES, "--out", str(out),
+                 *extra)
     assert result.returncode == 0, result.stderr.decode()
     assert "Glyph" not in result.stderr.decode()
     return result
@@ -35,7 +40,7 @@ def _csv(path):
 def test_two_runs_give_identical_files(two_reports):
     first, second = two_reports
     names = sorted(p.name for p in first.iterdir())
-    assert names == sorted(PICTURES + ["theme_mix_by_county.csv", "paragraphs.csv", "index.html"])
+    assert names == sorted(PICTURES + ["theme_mix_by_county.csv", "paragraphs.csv", "index.html", ".countythemes.json"])
     assert names == sorted(p.name for p in second.iterdir())
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name  # PNGs too, byte for byte
@@ -90,7 +95,7 @@ def test_index_page_shows_everything_and_opens_offline(two_reports):
         assert f'<img src="{name}"' in page
     assert 'href="theme_mix_by_county.csv"' in page and 'href="paragraphs.csv"' in page
     assert "http://" not in page and "https://" not in page and "<script" not in page
-    assert "来源：seeds；模型：" in page  # the source line
+    assert f"来源：{', '.join(PAGES)}；模型：" in page  # the source line
 
 
 def test_small_counties_fold_into_one_bar_and_dpi_scales(tmp_path):
@@ -122,7 +127,7 @@ def test_twenty_counties_draw_without_overlapping_labels():
     themes = ["industry", "employment", "cadres", "environment", "finance", "other"]
     bars = []
     for n, county in enumerate(counties):
-        rows = [ReportRow("s", "a", n, i, f"{n}-{i}", county, f"市{n // 5}", "山西省", "paragraph", None,
+        rows = [ReportRow("s", "a", n, None, None, i, f"{n}-{i}", county, f"市{n // 5}", "山西省", "paragraph", None,
                           themes[(n + i) % 6], 0.9, False, 1, True, "…") for i in range(5 + n)]
         bars.append(Bar(county, f"市{n // 5}", "山西省", rows))
     figure = draw_theme_mix(bars, themes, {t: t for t in themes}, ["注：" + "说明" * 20, "来源：测试"])

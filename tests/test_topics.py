@@ -79,7 +79,8 @@ def test_numpy_topic_inference_agrees_with_gensim():
     x = np.array([1e-3, 0.3, 1.0, 2.5, 5.99, 6.0, 17.0, 1e3, 1e6])
     assert np.max(np.abs(digamma(x) - scipy_digamma(x))) < 1e-10
 
-    documents = [topic_tokens(p.text) for p in iter_paragraphs([str(ROOT / "seeds")], print)]
+    pages = sorted(str(page) for page in (ROOT / "seeds").glob("*.txt"))
+    documents = [topic_tokens(p.text) for p in iter_paragraphs(pages, print)]
     dictionary = build_dictionary(documents, [])
     model = fit_lda(BowCorpus(dictionary, documents), dictionary, 6, seed=3)
     found = TopicSearch(curve=[], k=6, seeded=False, model=model, dictionary=dictionary,
