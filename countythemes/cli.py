@@ -573,7 +573,11 @@ def _train(args) -> int:
         raise UserError(f"{seeds}: no such corpus folder")
     ks = _k_range(args.k_range)
     out = Path(args.out)
-    if not args.check:
+    if args.check:
+        from .modelfiles import read_manifest
+
+        _model(read_manifest, out)  # something to compare with, before the work
+    else:
         _check_out(args, out)
     try:
         themes = load_themes(args.themes)
@@ -661,7 +665,6 @@ def _check(committed: Path, files: dict, manifest: dict) -> int:
 
     from .modelfiles import compare_models, read_manifest, write_models
 
-    _model(read_manifest, committed)
     with tempfile.TemporaryDirectory(prefix="countythemes-check-") as scratch:
         fresh = Path(scratch) / "models"
         write_models(fresh, files, manifest)

@@ -41,7 +41,7 @@ def check_target(target: Path, kind: str) -> None:
     Called before any work (so a refusal costs nothing) and again under the lock just before the swap.
     """
     target = Path(target)
-    hint = f"give --out a new folder"
+    hint = "give --out a new folder"
     if target.is_symlink():
         raise FolderError(f"{target}: is a link; the tool replaces only folders it wrote itself ({hint})")
     if not target.exists():
