@@ -5,7 +5,10 @@ The dev set is 184 paragraphs of 26 TV news stories unlike the seeds, with
 gold themes and places from two annotators. Seed cross-validation flatters
 the model (same newspapers, same style); this says how it does on new text.
 
-    python bench/dev.py [--dev PATH] [--models DIR]
+    python bench/dev.py [--dev PATH] [--models DIR] [--zero-shot]
+
+``--zero-shot`` scores the classifier ``train.py`` makes without labels (the
+codebook's prototypes in the committed word vectors, and its typical words).
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 from countythemes.classifier import load_themes, typical_word_counts  # noqa: E402
 from countythemes.cleaning import Article  # noqa: E402
 from countythemes.corpus import article_paragraphs  # noqa: E402
-from countythemes.modelfiles import load_theme_scorer  # noqa: E402
+from countythemes.modelfiles import load_embeddings, load_theme_scorer  # noqa: E402
+from countythemes.tokens import segment  # noqa: E402
 
 
 def macro_f1(truth: list[str], predicted: list[str], keys: list[str]) -> tuple[float, dict[str, float]]:
@@ -38,6 +42,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev", default=str(ROOT.parent / "shared" / "dev" / "dev.jsonl"))
     parser.add_argument("--models", default=str(ROOT / "models"))
+    parser.add_argument("--zero-shot", action="store_true", help="score the zero-shot classifier (no labels)")
     args = parser.parse_args()
     if not Path(args.dev).exists():
         print(f"{args.dev}: not found; this bench needs the shared dev set", file=sys.stderr)
@@ -45,7 +50,14 @@ def main() -> int:
     rows = [json.loads(line) for line in open(args.dev, encoding="utf-8")]
     themes = load_themes()
     keys = [t.key for t in themes]
-    scorer = load_theme_scorer(Path(args.models))
+    if args.zero_shot:
+        from countythemes.classifier import ThemeScorer
+        from countythemes.training import zero_shot_classifier
+
+        embeddings = load_embeddings(Path(args.models))
+        scorer = ThemeScorer(zero_shot_classifier(themes, embeddings), embeddings)
+    else:
+        scorer = load_theme_scorer(Path(args.models))
 
     stories: dict[str, list[dict]] = {}
     for row in rows:
@@ -56,8 +68,9 @@ def main() -> int:
         article = Article(source="dev", index=0, title=story[0]["title"], paragraphs=[r["text"] for r in story],
                           headline=story[0]["title"])
         context = story[0]["title"] + "\n" + "\n".join(r["text"] for r in story)
+        texts = [r["text"] for r in story]  # the story's paragraphs together, as classify reads an article
+        predicted += scorer.classify_all(texts, [segment(t) for t in texts], ["story"] * len(texts))
         for row, paragraph in zip(story, article_paragraphs(article, context)):
-            predicted.append(scorer.classify(row["text"]))
             places.append(paragraph)
             counts = typical_word_counts(row["text"], tuple(t.words for t in themes))
             best = max(range(len(counts)), key=counts.__getitem__)
@@ -68,7 +81,7 @@ def main() -> int:
     model_f1, per_theme = macro_f1(truth, [p["theme"] for p in predicted], keys)
     base_f1, _ = macro_f1(truth, baseline, keys)
     print(f"dev set: {len(rows)} paragraphs, {len(stories)} stories; gold themes {dict(Counter(truth))}")
-    print(f"themes  macro-F1: model {model_f1:.3f} | typical words {base_f1:.3f}")
+    print(f"themes  macro-F1: {'zero-shot ' if args.zero_shot else ''}model {model_f1:.3f} | typical words {base_f1:.3f}")
     print("        per theme: " + ", ".join(f"{k} {v:.2f}" for k, v in per_theme.items()))
     right = sum(p["theme"] == t for p, t in zip(predicted, truth))
     alt = sum(p["theme"] != r["theme"] and p["theme"] in r.get("alt", []) for p, r in zip(predicted, rows))

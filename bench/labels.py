@@ -29,6 +29,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 from countythemes.classifier import load_themes  # noqa: E402
 from countythemes.corpus import iter_paragraphs  # noqa: E402
 from countythemes.labels import read_labels  # noqa: E402
+from countythemes.modelfiles import load_embeddings  # noqa: E402
 from countythemes.training import (build_pipeline, calibration_folds, cross_validate,  # noqa: E402
                                    training_set)
 
@@ -104,8 +105,9 @@ def main() -> None:
     with threadpool_limits(limits=1):
         pages = read_labels([str(ROOT / "seeds" / "labels.csv")], {p.id for p in paragraphs}, names)
         page_set = training_set(paragraphs, pages)
-        model = build_pipeline(20240501, themes, calibration_folds(page_set.themes)).fit(page_set.texts,
-                                                                                         page_set.themes)
+        embeddings = load_embeddings(ROOT / "models")
+        model = build_pipeline(20240501, themes, embeddings, calibration_folds(page_set.themes)).fit(
+            page_set.texts, page_set.themes)
         print("\nThe seed-page model (126 labels) on the new labels: what its generalisation really is")
         for name in ("labels-xwlb.csv", "labels-rmrb.csv"):
             labels = read_labels([str(ROOT / "seeds" / name)], {p.id for p in paragraphs}, names)
@@ -119,7 +121,7 @@ def main() -> None:
         labels = read_labels([str(ROOT / "seeds" / n) for n in ("labels-xwlb.csv", "labels-rmrb.csv")],
                              {p.id for p in paragraphs}, names)
         data = training_set(paragraphs, labels)
-        cv = cross_validate(data, themes, 20240501)
+        cv = cross_validate(data, themes, embeddings, 20240501)
         print(f"\nGrouped CV (5 folds by article) of today's pipeline on the new labels alone ({len(data.texts)}):")
         print(f"  macro-F1 {cv['model']['macro_f1']:.3f} (accuracy {cv['model']['accuracy']:.3f}); "
               f"majority {cv['majority']['macro_f1']:.3f}; typical words {cv['typical_words']['macro_f1']:.3f}")

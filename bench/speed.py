@@ -68,7 +68,7 @@ def sample_paragraphs(sample_path: Path) -> list:
     return list(iter_paragraphs([str(sample_path)], lambda problem: None))
 
 
-def fast_themes_of(texts: list[str]) -> tuple[float, list[str]]:
+def fast_themes_of(texts: list[str], articles: list[str]) -> tuple[float, list[str]]:
     """Our path for the same job, one process: segment with rjieba, score all with the numpy scorer."""
     from countythemes.modelfiles import load_theme_scorer
     from countythemes.tokens import segment
@@ -76,32 +76,36 @@ def fast_themes_of(texts: list[str]) -> tuple[float, list[str]]:
     scorer = load_theme_scorer(ROOT / "models")
     segment("预热")  # load the dictionary outside the timing, as the naive side's Pipeline is fitted outside
     start = time.perf_counter()
-    verdicts = scorer.classify_all(texts, [segment(text) for text in texts])
+    verdicts = scorer.classify_all(texts, [segment(text) for text in texts], articles)
     return time.perf_counter() - start, [v["theme"] for v in verdicts]
 
 
-def naive_themes(texts: list[str]) -> tuple[float, list[str]]:
+def naive_themes(texts: list[str], articles: list[str]) -> tuple[float, list[str]]:
     """The naive pipeline: jieba.lcut per paragraph and the trained scikit-learn Pipeline, one process."""
     from countythemes.classifier import load_themes
     from countythemes.corpus import iter_paragraphs
     from countythemes.labels import read_labels
+    from countythemes import training
+    from countythemes.modelfiles import load_embeddings
     from countythemes.tokens import reference_segmenter, tokenize_filter
-    from countythemes.training import build_pipeline, calibration_folds, training_set
+    from countythemes.training import Passage, build_pipeline, calibration_folds, passages, training_set
 
     themes = load_themes()
     seeds = list(iter_paragraphs([str(ROOT / "seeds")], print))
     labels = read_labels([str(ROOT / "seeds" / "labels.csv")], {p.id for p in seeds}, {t.key: t.name for t in themes})
     data = training_set(seeds, labels)
-    pipeline = build_pipeline(20240501, themes, calibration_folds(data.themes)).fit(data.texts, data.themes)
+    pipeline = build_pipeline(20240501, themes, load_embeddings(ROOT / "models"),
+                              calibration_folds(data.themes)).fit(passages(data), data.themes)
     jieba = reference_segmenter()
 
     def jieba_tokens(text: str) -> list[str]:
         """The Pipeline's tokenizer with jieba.lcut doing the segmenting, and no cache."""
         return tokenize_filter(jieba.lcut(text, HMM=False))
 
-    pipeline.named_steps["features"].transformer_list[0][1].tokenizer = jieba_tokens
+    training.paragraph_tokens = jieba_tokens  # what TF-IDF and the word-vector features tokenize with
+    rows = [Passage(text, article) for text, article in zip(texts, articles)]
     start = time.perf_counter()
-    probabilities = pipeline.predict_proba(texts)
+    probabilities = pipeline.predict_proba(rows)
     seconds = time.perf_counter() - start
     return seconds, [str(pipeline.classes_[i]) for i in probabilities.argmax(axis=1)]
 
@@ -217,8 +221,9 @@ def main() -> int:
     print()
 
     # 3. against the naive pipeline on the same sample, one process each
-    ours, our_themes = fast_themes_of(texts)
-    naive, naive_labels = naive_themes(texts)
+    articles = [f"{p.source}#{p.article_index}" for p in paragraphs]
+    ours, our_themes = fast_themes_of(texts, articles)
+    naive, naive_labels = naive_themes(texts, articles)
     command = [PYTHON, "analyze.py", "classify", str(five), "--no-topics", "--workers", "1"]
     whole, _, result = timed(command, stdout=subprocess.PIPE)
     command_themes = [json.loads(line)["theme"] for line in result.stdout.splitlines()]

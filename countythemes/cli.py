@@ -229,9 +229,11 @@ def _annotated(paths: list[str], annotate: Callable[[list], list], renumbered: C
 
 def _verdicts(scorer, topic_scorer=None) -> Callable[[list], list[dict]]:
     """Paragraph records with their theme (and topic) fields, a batch at a time."""
+    from .corpus import article_key
+
     def annotate(paragraphs: list) -> list[dict]:
         words = [p.words for p in paragraphs]
-        verdicts = scorer.classify_all([p.text for p in paragraphs], words)
+        verdicts = scorer.classify_all([p.text for p in paragraphs], words, [article_key(p) for p in paragraphs])
         topics = topic_scorer.topics(words) if topic_scorer is not None else [{}] * len(paragraphs)
         records = []
         for paragraph, verdict, topic in zip(paragraphs, verdicts, topics):
@@ -327,6 +329,9 @@ def _workers(requested: int | None, input_bytes: int) -> int:
 
 def _classify(args) -> int:
     scorer = _theme_scorer(args.models)
+    if scorer.zero_shot:
+        print(f"note: {args.models}/ holds a zero-shot classifier (trained without labels, from the codebook "
+              "alone): its themes are rough and its confidences uncalibrated", file=sys.stderr)
     topic_scorer = None if args.no_topics else _topic_scorer(args.models)
     problems = _Problems()
     if args.format == "table":
@@ -481,21 +486,22 @@ def _write_new_file(path: Path, text: str) -> None:
 # -------------------------------------------------------------------------- train
 
 
-def _train_topics(paragraphs, themes, classifier: dict, args, ks: list[int]) -> tuple[dict, dict]:
+def _train_topics(paragraphs, themes, scorer, args, ks: list[int]) -> tuple[dict, dict]:
     """The K search, the kept topic model, and what the manifest records of it."""
-    from .classifier import ThemeScorer
+    from .corpus import article_key
     from .topics import K_RULE, TopicScorer, describe_topics, export_topics, search, topic_words
     from .workers import cores
 
     unique = list({p.text: p for p in paragraphs}.values())  # each paragraph once
     texts, words = [p.text for p in unique], [p.words for p in unique]
+    articles = [article_key(p) for p in unique]
     try:
         found = search([topic_words(w) for w in words], themes, args.seed, ks, seeded=args.seeded,
                        forced_k=args.topics, progress=sys.stdout, workers=cores())
     except ValueError as error:
         raise UserError(f"cannot fit topics: {error}") from None
     model = export_topics(found, themes)
-    predicted = [v["theme"] for v in ThemeScorer(classifier).classify_all(texts, words)]
+    predicted = [v["theme"] for v in scorer.classify_all(texts, words, articles)]
     model["topics"] = describe_topics(TopicScorer(model), found.coherence["c_npmi_per_topic"], words, predicted,
                                       [t.key for t in themes])
     chosen = next(row for row in found.curve if row["k"] == found.k)
@@ -525,6 +531,10 @@ def train_parser(project: Path) -> argparse.ArgumentParser:
     parser.add_argument("--check", action="store_true",
                         help="retrain into a temporary folder and compare with --out instead of replacing it: "
                              "exit 0 when they match, 1 with what differs")
+    parser.add_argument("--embeddings", nargs="*", default=None, metavar="CORPUS",
+                        help="first rebuild the word vectors from these unlabeled JSONL corpora (default: "
+                             "../shared/corpora/xwlb.jsonl.gz and rmrb-rural.jsonl.gz); without it, training uses "
+                             "the committed vectors in models/")
     parser.add_argument("--seeded", action="store_true",
                         help="keep the topics anchored to the themes' typical words (default: unseeded, "
                              "which read better on the seeds; see the README)")
@@ -559,14 +569,13 @@ def _one_blas_thread(work: Callable, *args):
 
 
 def _train(args) -> int:
-    from .classifier import ThemesError, load_themes
+    from .classifier import ThemeScorer, ThemesError, load_themes
     from .corpus import iter_paragraphs
-    from .classifier import ThemeScorer
-    from .folders import FolderError
     from .labels import LabelError, read_labels, seed_label_files
-    from .modelfiles import library_versions, write_models
+    from .modelfiles import library_versions
     from .tokens import segment
-    from .training import cross_validate, fingerprint, fit_final, print_evaluation, training_set
+    from .training import (cross_validate, fingerprint, fit_final, learning_curve, print_evaluation,
+                           print_learning_curve, training_set)
 
     seeds = Path(args.seeds)
     if not seeds.is_dir():
@@ -597,20 +606,25 @@ def _train(args) -> int:
     data = training_set(paragraphs, labels)
     thin = [f"{k} ({len({g for g, t in zip(data.groups, data.themes) if t == k})})" for k in keys
             if len({g for g, t in zip(data.groups, data.themes) if t == k}) < 2]
-    if thin:
+    if thin and data.texts:
         raise UserError("every theme needs labeled paragraphs in at least 2 articles, so that cross-validation "
                         f"can hold one out; too few articles for: {', '.join(thin)}")
+    embedding_files, embeddings = _word_vectors(args)
+    if not data.texts:
+        return _train_zero_shot(args, paragraphs, themes, embeddings, embedding_files, out, ks)
     print(f"{len(paragraphs)} paragraphs, {len(data.texts)} labeled, in {len(set(data.groups))} articles",
           file=sys.stderr)
-    cv = cross_validate(data, themes, args.seed)
+    cv = cross_validate(data, themes, embeddings, args.seed)
     print_evaluation(cv, keys)
     for baseline in ("majority", "typical_words"):
         if cv["model"]["macro_f1"] <= cv[baseline]["macro_f1"]:
             print(f"warning: the model does not beat the {baseline} baseline", file=sys.stderr)
-    classifier = fit_final(data, themes, args.seed, cv["threshold"])
-    topic_model, topic_summary = _train_topics(paragraphs, themes, classifier, args, ks)
+    curve = learning_curve(data, themes, embeddings, args.seed, cv)
+    print_learning_curve(curve)
+    classifier = fit_final(data, themes, embeddings, args.seed, cv["threshold"])
+    topic_model, topic_summary = _train_topics(paragraphs, themes, ThemeScorer(classifier, embeddings), args, ks)
     words = [segment(text) for text in data.texts]
-    predicted = [v["theme"] for v in ThemeScorer(classifier).classify_all(data.texts, words)]
+    predicted = [v["theme"] for v in ThemeScorer(classifier, embeddings).classify_all(data.texts, words, data.groups)]
     manifest = {
         "trained": datetime.date.today().isoformat(),
         "versions": library_versions(),
@@ -624,21 +638,83 @@ def _train(args) -> int:
                          f"{i}:{labels[i].theme}" for i in data.ids)),
                      "predicted": dict(zip(data.ids, predicted))},
         "cross_validation": cv,
+        "learning_curve": curve,
         "topics": topic_summary,
     }
-    files = {"classifier.json": classifier, "topics.json": topic_model}
+    files = {"classifier.json": classifier, "topics.json": topic_model, **embedding_files}
     if args.check:
         return _check(out, files, manifest)
+    _write(out, files, manifest)
+    print(f"models written to {out}/ (trained on {len(data.texts)} labeled paragraphs of "
+          f"{len(set(data.groups))} articles; {len(paragraphs)} paragraphs for topics, from "
+          f"{' '.join([str(seeds)] + args.corpus)})", file=sys.stderr)
+    return 0
+
+
+def _train_zero_shot(args, paragraphs: list, themes: list, embeddings, embedding_files: dict, out: Path,
+                     ks: list[int]) -> int:
+    """No labeled paragraph at all (say, a codebook of one's own with ``--themes``): a classifier from
+    the codebook alone, the themes' prototypes in the word vectors and their typical words."""
+    from .classifier import ThemeScorer
+    from .modelfiles import library_versions
+    from .training import fingerprint, zero_shot_classifier
+
+    print("no labeled paragraphs: training a zero-shot classifier from the codebook alone (each theme's "
+          "prototype in the word vectors and its typical words); it is not cross-validated and its "
+          "confidences are not calibrated: label some paragraphs to do better", file=sys.stderr)
+    classifier = zero_shot_classifier(themes, embeddings)
+    topic_model, topic_summary = _train_topics(paragraphs, themes, ThemeScorer(classifier, embeddings), args, ks)
+    manifest = {
+        "trained": datetime.date.today().isoformat(),
+        "versions": library_versions(),
+        "seed": args.seed,
+        "themes": {t.key: t.name for t in themes},
+        "theme_order": [t.key for t in themes],
+        "zero_shot": True,
+        "training": {"paragraphs": len(paragraphs), "labeled": 0, "articles": 0,
+                     "data": fingerprint(*(p.text for p in paragraphs))},
+        "topics": topic_summary,
+    }
+    files = {"classifier.json": classifier, "topics.json": topic_model, **embedding_files}
+    if args.check:
+        return _check(out, files, manifest)
+    _write(out, files, manifest)
+    print(f"models written to {out}/ (zero-shot: no labels; {len(paragraphs)} paragraphs for topics)",
+          file=sys.stderr)
+    return 0
+
+
+def _write(out: Path, files: dict, manifest: dict) -> None:
+    from .folders import FolderError
+    from .modelfiles import write_models
+
     try:
         write_models(out, files, manifest)
     except FolderError as error:
         raise UserError(str(error)) from None
     except OSError as error:
         raise UserError(f"{out}: cannot write the models ({error.strerror})") from None
-    print(f"models written to {out}/ (trained on {len(data.texts)} labeled paragraphs of "
-          f"{len(set(data.groups))} articles; {len(paragraphs)} paragraphs for topics, from "
-          f"{' '.join([str(seeds)] + args.corpus)})", file=sys.stderr)
-    return 0
+
+
+def _word_vectors(args) -> tuple[dict[str, object], object]:
+    """The word vectors to train with, as model files and loaded: rebuilt from the corpora with
+    ``--embeddings``, else the committed ones in the project's ``models/``, copied as they are."""
+    from .embeddings import Embeddings, rebuild_vectors
+    from .modelfiles import EMBEDDINGS, VECTORS, embedding_files, load_embeddings
+
+    if args.embeddings is None:
+        committed = Path(args.project) / "models"
+        return _model(embedding_files, committed), _model(load_embeddings, committed)
+    default = Path(args.project).resolve().parent / "shared" / "corpora"
+    corpora = [Path(p) for p in args.embeddings] or [default / "xwlb.jsonl.gz", default / "rmrb-rural.jsonl.gz"]
+    missing = [str(p) for p in corpora if not p.is_file()]
+    if missing:
+        raise UserError(f"{missing[0]}: no such corpus file (--embeddings needs the unlabeled JSONL corpora)")
+    print(f"training word vectors on {' '.join(map(str, corpora))} …", file=sys.stderr)
+    vocabulary, payload, vectors = rebuild_vectors(corpora, args.seed)
+    print(f"word vectors: {len(vocabulary['words'])} words × {vectors.shape[1]} dimensions, "
+          f"from {vocabulary['corpora_tokens']} tokens", file=sys.stderr)
+    return {EMBEDDINGS: vocabulary, VECTORS: payload}, Embeddings(vectors, vocabulary["words"])
 
 
 def _check_out(args, out: Path) -> None:

@@ -37,6 +37,12 @@ class Paragraph:
                 "date": self.date}
 
 
+def article_key(paragraph: Paragraph) -> str:
+    """Which article a paragraph belongs to: its file and the article's number there (the classifier's
+    article features and the training set's groups read it)."""
+    return f"{paragraph.source}#{paragraph.article_index}"
+
+
 def document_paragraphs(document: RawDocument, articles: list[Article]) -> Iterator[Paragraph]:
     """The paragraphs of a document's articles (``split_articles``), each with its place."""
     context = "\n".join([document.title or ""] + [a.title + "\n" + "\n".join(a.paragraphs) for a in articles])

@@ -1,8 +1,9 @@
 """Model files: plain JSON only, checksummed, written atomically.
 
-Nothing in ``models/`` is ever executed or unpickled: every file is JSON, and
-the manifest holds each file's SHA-256, so a file changed after training is
-refused before it is parsed.
+Nothing in ``models/`` is ever executed or unpickled: every file is JSON but
+the word vectors, a plain ``.npy`` array read without pickle, and the manifest
+holds each file's SHA-256, so a file changed after training is refused before
+it is parsed.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 CLASSIFIER = "classifier.json"
 TOPICS = "topics.json"
+EMBEDDINGS = "embeddings.json"
+VECTORS = "embeddings.npy"
 REBUILD = "rebuild it with: python train.py"
 
 
@@ -29,8 +32,9 @@ def _dump(data) -> bytes:
 
 
 def write_models(target: Path, files: dict[str, object], manifest: dict) -> None:
-    """The model files as JSON, with their checksums in the manifest, written atomically."""
-    payloads = {name: _dump(data) for name, data in files.items()}
+    """The model files (JSON, or bytes written as they are), with their checksums in the manifest,
+    written atomically."""
+    payloads = {name: data if isinstance(data, bytes) else _dump(data) for name, data in files.items()}
     checksums = {name: hashlib.sha256(payload).hexdigest() for name, payload in sorted(payloads.items())}
     payloads[MANIFEST] = _dump(dict(manifest, format_version=FORMAT_VERSION, files=checksums))
     write_folder(target, payloads, "models")
@@ -74,10 +78,18 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
-def read_model_file(folder: Path, name: str) -> dict:
-    """One model file, after checking it against the manifest's checksum."""
-    folder = Path(folder)
-    manifest = read_manifest(folder)
+def read_model_file(folder: Path, name: str, manifest: dict | None = None) -> dict:
+    """One JSON model file, after checking it against the manifest's checksum."""
+    payload = _checked_payload(Path(folder), name, manifest)
+    try:
+        return json.loads(payload)
+    except ValueError as error:
+        raise ModelError(f"{Path(folder) / name}: damaged ({error}); {REBUILD}") from None
+
+
+def _checked_payload(folder: Path, name: str, manifest: dict | None = None) -> bytes:
+    """A model file's bytes, refused unless they match the manifest's checksum."""
+    manifest = read_manifest(folder) if manifest is None else manifest
     expected = manifest.get("files", {}).get(name)
     path = folder / name
     if expected is None:
@@ -91,17 +103,42 @@ def read_model_file(folder: Path, name: str) -> dict:
     if hashlib.sha256(payload).hexdigest() != expected:
         raise ModelError(f"{path}: changed since training (checksum does not match {MANIFEST}); "
                          f"refusing to use it; {REBUILD}")
+    return payload
+
+
+def load_embeddings(folder: Path, manifest: dict | None = None):
+    """The word vectors of ``folder``, checked against the manifest, the array memory-mapped."""
+    from .embeddings import Embeddings
+
+    folder = Path(folder)
+    manifest = read_manifest(folder) if manifest is None else manifest
+    vocabulary = read_model_file(folder, EMBEDDINGS, manifest)
+    _checked_payload(folder, VECTORS, manifest)
     try:
-        return json.loads(payload)
-    except ValueError as error:
-        raise ModelError(f"{path}: damaged ({error}); {REBUILD}") from None
+        import numpy as np
+
+        vectors = np.load(folder / VECTORS, mmap_mode="r", allow_pickle=False)
+        return Embeddings(vectors, vocabulary["words"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelError(f"{folder / VECTORS}: not word vectors this tool can read ({error}); {REBUILD}") from None
+
+
+def embedding_files(folder: Path) -> dict[str, object]:
+    """The word-vector files of ``folder`` as ``write_models`` takes them, checked against the manifest."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    return {EMBEDDINGS: read_model_file(folder, EMBEDDINGS, manifest),
+            VECTORS: _checked_payload(folder, VECTORS, manifest)}
 
 
 def load_theme_scorer(folder: Path):
-    """The stored classifier, checked against the manifest, ready to score paragraphs."""
+    """The stored classifier and its word vectors, checked against the manifest, ready to score paragraphs."""
     from .classifier import ThemeScorer
 
-    return _ready(Path(folder) / CLASSIFIER, "a classifier", ThemeScorer, read_model_file(folder, CLASSIFIER))
+    manifest = read_manifest(Path(folder))
+    model = read_model_file(folder, CLASSIFIER, manifest)
+    embeddings = load_embeddings(folder, manifest)
+    return _ready(Path(folder) / CLASSIFIER, "a classifier", lambda m: ThemeScorer(m, embeddings), model)
 
 
 def load_topic_scorer(folder: Path, model: dict | None = None):
@@ -134,7 +171,10 @@ _NOT_COMPARED = {"trained", "files", "versions"}
 def read_model_files(folder: Path) -> dict[str, object]:
     """The manifest and every model file it lists, each checked against its checksum."""
     manifest = read_manifest(folder)
-    files = {name: read_model_file(folder, name) for name in sorted(manifest.get("files", {}))}
+    files: dict[str, object] = {}
+    for name in sorted(manifest.get("files", {})):  # the vectors by their checksum: copied, never retrained
+        files[name] = (hashlib.sha256(_checked_payload(Path(folder), name, manifest)).hexdigest()
+                       if name == VECTORS else read_model_file(folder, name, manifest))
     files[MANIFEST] = {k: v for k, v in manifest.items() if k not in _NOT_COMPARED}
     return files
 

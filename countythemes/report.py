@@ -16,6 +16,7 @@ from typing import Iterable
 
 import numpy as np
 
+from .corpus import article_key
 from .labels import spreadsheet_safe
 
 #: Okabe–Ito colours (distinguishable with colour blindness) for the themes; ``other`` is grey.
@@ -366,7 +367,7 @@ def source_line(corpus: list[str], manifest: dict) -> str:
 def paragraph_rows(paragraphs: list, theme_scorer, topic_scorer) -> list[ReportRow]:
     """A batch of paragraphs, classified, as report rows; ``report_rows`` then adds labels and repeats."""
     words = [p.words for p in paragraphs]
-    verdicts = theme_scorer.classify_all([p.text for p in paragraphs], words)
+    verdicts = theme_scorer.classify_all([p.text for p in paragraphs], words, [article_key(p) for p in paragraphs])
     topics = topic_scorer.topics(words)
     return [ReportRow(
         source=p.source, article=p.article, article_index=p.article_index, article_id=p.article_id, date=p.date,

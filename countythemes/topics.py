@@ -183,13 +183,14 @@ SEARCH_SAMPLE = 5000
 
 def search(documents: list[list[str]], themes, seed: int, ks: list[int], seeded: bool,
            forced_k: int | None = None, progress=sys.stderr, workers: int = 1) -> TopicSearch:
-    """Fit LDA for each K (both variants on small corpora), print the curve, keep the chosen fit.
+    """Fit LDA for each K (the variant asked for), print the curve, keep the chosen fit.
 
     The seeded variant needs one topic per anchored theme and at least one free
     topic, so it is fitted only for K above the number of anchored themes. Fits
     are independent and each has its own fixed seed, so ``workers`` processes
-    give the same curve as one. On a corpus larger than SEARCH_SAMPLE the
-    search runs on a fixed random sample and fits only the variant asked for;
+    give the same curve as one. Only the variant asked for is fitted (both
+    doubled the time of ``train.py``; the README keeps how they compared). On a
+    corpus larger than SEARCH_SAMPLE the search runs on a fixed random sample;
     the chosen K is then fitted on the whole corpus and scored on the sample.
     """
     keep = [w for t in anchored_themes(themes) for w in t.words]
@@ -204,7 +205,7 @@ def search(documents: list[list[str]], themes, seed: int, ks: list[int], seeded:
     if forced_k is not None:
         ks = [forced_k]
     minimum_seeded = len(anchored_themes(themes)) + 1
-    variants = [("seeded" if seeded else "unseeded")] if large else ["unseeded", "seeded"]
+    variants = ["seeded" if seeded else "unseeded"]
     fits = [(k, variant) for k in ks for variant in variants if variant == "unseeded" or k >= minimum_seeded]
     print(f"topics: {len(documents)} paragraphs, {len(dictionary)} words"
           + (f"; K searched on a sample of {len(sample)}, {passes_for(len(sample))} passes per fit, "

@@ -10,8 +10,11 @@ from conftest import ROOT, json_lines, run
 from countythemes.classifier import ThemeScorer, load_themes
 from countythemes.corpus import iter_paragraphs
 from countythemes.labels import read_labels
+from countythemes.modelfiles import load_embeddings
 from countythemes.tokens import segment
-from countythemes.training import build_pipeline, calibration_folds, export_pipeline, training_set
+from countythemes.training import Passage, build_pipeline, calibration_folds, export_pipeline, passages, training_set
+
+EMBEDDINGS = load_embeddings(ROOT / "models")
 
 
 def test_every_seed_paragraph_is_labeled_once_with_a_codebook_theme_and_a_known_place(training_paragraphs):
@@ -60,16 +63,26 @@ def test_numpy_scorer_gives_the_pipelines_probabilities():
     paragraphs = list(iter_paragraphs([str(ROOT / "seeds")], print))
     labels = read_labels([str(ROOT / "seeds" / "labels.csv")], {p.id for p in paragraphs}, {t.key: t.name for t in themes})
     data = training_set(paragraphs, labels)
-    pipeline = build_pipeline(7, themes, calibration_folds(data.themes)).fit(data.texts, data.themes)
-    scorer = ThemeScorer(json.loads(json.dumps(export_pipeline(pipeline, themes, 0.5))))
-    texts = data.texts + ["县人社局举办春风行动招聘会，帮助脱贫劳动力外出务工。", "今天天气很好。", "……"]
-    expected = pipeline.predict_proba(texts)
-    # All paragraphs at once (as classify scores them), and one by one.
-    found = scorer.probabilities(texts, [segment(t) for t in texts])
-    alone = np.vstack([scorer.probabilities([t], [segment(t)]) for t in texts])
+    pipeline = build_pipeline(7, themes, EMBEDDINGS, calibration_folds(data.themes)).fit(passages(data), data.themes)
+    scorer = ThemeScorer(json.loads(json.dumps(export_pipeline(pipeline, themes, 0.5))), EMBEDDINGS)
+    # with words only the word vectors know (护林员, 授信 are not in the seed pages' vocabulary)
+    extra = ["县人社局举办春风行动招聘会，帮助脱贫劳动力外出务工。", "今天天气很好。", "……",
+             "村里选聘护林员管护山林。", "农商行向农户授信。"]
+    texts = data.texts + extra
+    articles = data.groups + ["new#0", "new#0", "new#1", "new#2", "new#2"]
+    rows = np.empty(len(texts), dtype=object)
+    rows[:] = [Passage(t, a) for t, a in zip(texts, articles)]
+    expected = pipeline.predict_proba(rows)
+    # All paragraphs at once (as classify scores them), and article by article.
+    found = scorer.probabilities(texts, [segment(t) for t in texts], articles)
+    by_article = np.empty_like(found)
+    for article in set(articles):
+        where = [i for i, a in enumerate(articles) if a == article]
+        by_article[where] = scorer.probabilities([texts[i] for i in where], [segment(texts[i]) for i in where],
+                                                 [article] * len(where))
     assert scorer.classes == list(pipeline.classes_)
     assert np.max(np.abs(found - expected)) < 1e-9
-    assert np.max(np.abs(alone - expected)) < 1e-9
+    assert np.max(np.abs(by_article - expected)) < 1e-9
 
 
 def test_the_codebook_prior_lands_on_each_class_by_its_key_when_a_fold_lacks_a_theme():
@@ -80,17 +93,18 @@ def test_the_codebook_prior_lands_on_each_class_by_its_key_when_a_fold_lacks_a_t
                          {t.key: t.name for t in themes})
     data = training_set(paragraphs, labels)
     kept = [i for i, theme in enumerate(data.themes) if theme != "employment"]
-    texts, truth = [data.texts[i] for i in kept], [data.themes[i] for i in kept]
-    pipeline = build_pipeline(7, themes, calibration_folds(truth)).fit(texts, truth)
+    truth = [data.themes[i] for i in kept]
+    rows = passages(data)[kept]
+    pipeline = build_pipeline(7, themes, EMBEDDINGS, calibration_folds(truth)).fit(rows, truth)
     exported = export_pipeline(pipeline, themes, 0.5)
     assert exported["classes"] == ["cadres", "environment", "finance", "industry", "other"]
-    width = len(exported["vocabulary"])
+    width = len(exported["vocabulary"]) + 2 * (EMBEDDINGS.size + len(themes))
     keys = sorted(t.key for t in themes)
     for row, key in zip(exported["coef"], exported["classes"]):
         prior = row[width:]
         assert prior[keys.index(key)] == 2.0 and sum(prior) == 2.0, key
     # and the scorer built from it ranks a finance paragraph as finance
-    scorer = ThemeScorer(exported)
+    scorer = ThemeScorer(exported, EMBEDDINGS)
     text = "县农商行为脱贫户发放小额信贷，授信资金2亿元，并推广防贫保险。"
     assert scorer.classify_all([text], [segment(text)])[0]["theme"] == "finance"
 
