@@ -161,7 +161,8 @@ def stage_profile(sample_path: Path) -> list[tuple[str, float]]:
 
         paragraphs = timed_stage("ids and paragraph records", make_paragraphs)
         texts, tokens = [p.text for p in paragraphs], [p.words for p in paragraphs]
-        verdicts = timed_stage("themes (numpy scorer)", lambda: scorer.classify_all(texts, tokens))
+        articles = [f"{p.source}#{p.article_index}" for p in paragraphs]
+        verdicts = timed_stage("themes (numpy scorer)", lambda: scorer.classify_all(texts, tokens, articles))
 
         def encode():
             return [orjson.dumps(dict(p.record(), **v)) for p, v in zip(paragraphs, verdicts)]

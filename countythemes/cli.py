@@ -526,8 +526,8 @@ def train_parser(project: Path) -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=20240501, help="random seed (default: 20240501)")
     parser.add_argument("--topics", type=_positive, default=None, metavar="K",
                         help="fit K topics instead of choosing K by coherence")
-    parser.add_argument("--k-range", default="4-16", metavar="LOW-HIGH",
-                        help="the numbers of topics to try (default: 4-16)")
+    parser.add_argument("--k-range", default="4-10", metavar="LOW-HIGH",
+                        help="the numbers of topics to try (default: 4-10)")
     parser.add_argument("--check", action="store_true",
                         help="retrain into a temporary folder and compare with --out instead of replacing it: "
                              "exit 0 when they match, 1 with what differs")
@@ -574,6 +574,7 @@ def _train(args) -> int:
     from .labels import LabelError, read_labels, seed_label_files
     from .modelfiles import library_versions
     from .tokens import segment
+    from .workers import cores
     from .training import (cross_validate, fingerprint, fit_final, learning_curve, print_evaluation,
                            print_learning_curve, training_set)
 
@@ -614,12 +615,12 @@ def _train(args) -> int:
         return _train_zero_shot(args, paragraphs, themes, embeddings, embedding_files, out, ks)
     print(f"{len(paragraphs)} paragraphs, {len(data.texts)} labeled, in {len(set(data.groups))} articles",
           file=sys.stderr)
-    cv = cross_validate(data, themes, embeddings, args.seed)
+    cv = cross_validate(data, themes, embeddings, args.seed, workers=cores())
     print_evaluation(cv, keys)
     for baseline in ("majority", "typical_words"):
         if cv["model"]["macro_f1"] <= cv[baseline]["macro_f1"]:
             print(f"warning: the model does not beat the {baseline} baseline", file=sys.stderr)
-    curve = learning_curve(data, themes, embeddings, args.seed, cv)
+    curve = learning_curve(data, themes, embeddings, args.seed, cv, workers=cores())
     print_learning_curve(curve)
     classifier = fit_final(data, themes, embeddings, args.seed, cv["threshold"])
     topic_model, topic_summary = _train_topics(paragraphs, themes, ThemeScorer(classifier, embeddings), args, ks)

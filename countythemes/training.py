@@ -394,7 +394,8 @@ def calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 1
     return error
 
 
-def cross_validate(data: TrainingSet, themes: list[Theme], embeddings, seed: int, folds: int = 5) -> dict:
+def cross_validate(data: TrainingSet, themes: list[Theme], embeddings, seed: int, folds: int = 5,
+                   workers: int = 1) -> dict:
     """Grouped CV (no article on both sides) of the model and two baselines on the same folds; scores per
     source, calibration error and the uncertainty threshold from the same out-of-fold answers."""
     from sklearn.dummy import DummyClassifier
@@ -406,11 +407,10 @@ def cross_validate(data: TrainingSet, themes: list[Theme], embeddings, seed: int
     predicted = {"model": np.empty(len(truth), dtype=object), "majority": np.empty(len(truth), dtype=object),
                  "typical_words": np.empty(len(truth), dtype=object)}
     confidence = np.zeros(len(truth))
-    for train, test in splits:
-        model = build_pipeline(seed, themes, embeddings, calibration_folds(truth[train])).fit(
-            texts[train], truth[train], model__groups=np.asarray(data.groups)[train])
-        probabilities = model.predict_proba(texts[test])
-        predicted["model"][test] = model.classes_[probabilities.argmax(axis=1)]
+    tasks = [(train, test, calibration_folds(truth[train])) for train, test in splits]
+    for (train, test), (classes, probabilities) in zip(splits, _fit_folds(data, themes, embeddings, seed, tasks,
+                                                                          workers)):
+        predicted["model"][test] = classes[probabilities.argmax(axis=1)]
         confidence[test] = probabilities.max(axis=1)
         predicted["majority"][test] = DummyClassifier(strategy="most_frequent").fit(
             texts[train], truth[train]).predict(texts[test])
@@ -448,12 +448,36 @@ def grouped_folds(data: TrainingSet, seed: int, folds: int = 5) -> list[tuple[np
     return list(splitter.split(np.zeros(len(data.themes)), np.asarray(data.themes), np.asarray(data.groups)))
 
 
+#: What every fold's fit shares; set before the workers fork, so they inherit it (as the topic search does).
+_fold_job: tuple = ()
+
+
+def _fit_folds(data: TrainingSet, themes: list[Theme], embeddings, seed: int, tasks: list[tuple], workers: int):
+    """Each task's (training rows, test rows, calibration folds) fitted, on ``workers`` processes: the
+    classes and the test rows' probabilities, in task order. Every fit is independent and on one BLAS
+    thread, so the results are the same as in one process."""
+    from .workers import mapper
+
+    global _fold_job
+    _fold_job = (passages(data), np.asarray(data.themes), np.asarray(data.groups), themes, embeddings, seed)
+    with mapper(min(workers, len(tasks))) as mapped:
+        return list(mapped(_fit_fold, tasks))
+
+
+def _fit_fold(task: tuple) -> tuple[np.ndarray, np.ndarray]:
+    train, test, calibration = task
+    rows, truth, groups, themes, embeddings, seed = _fold_job
+    model = build_pipeline(seed, themes, embeddings, calibration).fit(rows[train], truth[train],
+                                                                     model__groups=groups[train])
+    return model.classes_, model.predict_proba(rows[test])
+
+
 #: The learning curve's training sizes, as shares of each training fold's articles.
 CURVE_SHARES = (0.125, 0.25, 0.5)
 
 
 def learning_curve(data: TrainingSet, themes: list[Theme], embeddings, seed: int, full: dict,
-                   folds: int = 5) -> list[dict]:
+                   folds: int = 5, workers: int = 1) -> list[dict]:
     """Macro-F1 against the number of labeled paragraphs trained on, in the same grouped folds.
 
     Each training fold keeps a fixed random share of its articles (whole
@@ -461,22 +485,25 @@ def learning_curve(data: TrainingSet, themes: list[Theme], embeddings, seed: int
     fitted, as it does not change which theme ranks first; the last point is
     the cross-validation's own (``full``).
     """
-    keys = [t.key for t in themes]
-    texts = passages(data)
     truth = np.asarray(data.themes)
     groups = np.asarray(data.groups)
+    keys = [t.key for t in themes]
     splits = grouped_folds(data, seed, folds)
+    tasks = []
+    for share in CURVE_SHARES:
+        for fold, (train, test) in enumerate(splits):
+            articles = sorted(set(groups[train]))
+            kept = set(np.random.default_rng([seed, fold]).permutation(articles)[: max(2, round(share * len(articles)))])
+            tasks.append((train[np.isin(groups[train], list(kept))], test, 0))
+    fitted = iter(zip(tasks, _fit_folds(data, themes, embeddings, seed, tasks, workers)))
     curve = []
     for share in CURVE_SHARES:
         predicted = np.empty(len(truth), dtype=object)
         sizes = []
-        for fold, (train, test) in enumerate(splits):
-            articles = sorted(set(groups[train]))
-            kept = set(np.random.default_rng([seed, fold]).permutation(articles)[: max(2, round(share * len(articles)))])
-            subset = train[np.isin(groups[train], list(kept))]
+        for _ in splits:
+            (subset, test, _), (classes, probabilities) = next(fitted)
             sizes.append(len(subset))
-            model = build_pipeline(seed, themes, embeddings, folds=0).fit(texts[subset], truth[subset])
-            predicted[test] = model.predict(texts[test])
+            predicted[test] = classes[probabilities.argmax(axis=1)]
         curve.append({"share": share, "labeled": int(round(np.mean(sizes))),
                       "macro_f1": _scores(list(truth), list(predicted), keys)["macro_f1"]})
     sizes = [len(train) for train, _ in splits]
