@@ -10,6 +10,8 @@ import sys
 import numpy as np
 
 from conftest import ROOT, json_lines, run, train_pages
+from countythemes.classifier import load_themes
+from countythemes.embeddings import unit_rows
 from countythemes.modelfiles import VECTORS, load_embeddings
 
 
@@ -25,10 +27,13 @@ def test_the_committed_vectors_are_a_plain_checksummed_array_under_30_mb_from_re
     assert all(len(c["sha256"]) == 64 for c in vocabulary["corpora"])
     embeddings = load_embeddings(ROOT / "models")
     assert isinstance(embeddings.vectors, np.memmap)
-    # the vectors know what the seed labels never said: 护林员 (forest rangers) sits with ecology
-    ranger = embeddings.mean_vectors([["护林员"]])[0]
-    near = embeddings.vectors.astype(np.float64) @ ranger
-    assert "生态" in {embeddings.words[i] for i in np.argsort(-near)[:200]}
+    # the vectors know what no typical word says: forest rangers are ecology, granting credit is finance,
+    # and the 拉面 skills-training programme is about jobs
+    themes = sorted(load_themes(), key=lambda t: t.key)
+    prototypes = embeddings.theme_prototypes(themes)
+    words = ["护林员", "授信", "拉面"]
+    nearest = (unit_rows(embeddings.mean_vectors([[w] for w in words])) @ prototypes.T).argmax(axis=1)
+    assert [themes[i].key for i in nearest] == ["environment", "finance", "employment"]
 
 
 def test_a_changed_vector_file_is_refused(tmp_path):

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from conftest import ROOT, train_pages
-from countythemes.modelfiles import TOLERANCE, compare_models, discrete_differences, read_model_files
+from countythemes.modelfiles import TOLERANCE, compare_models, discrete_differences, embedding_files, read_model_files
 from countythemes.workers import openblas_core_types
 
 
@@ -69,11 +69,14 @@ def test_check_accepts_float_noise_and_refuses_a_real_change(tmp_path):
     manifest.pop("files"), manifest.pop("format_version")
     noisy = copy.deepcopy(files)
     noisy["classifier.json"]["intercept"][0] *= 1 + TOLERANCE / 10
-    write_models(tmp_path / "noisy", {n: noisy[n] for n in ("classifier.json", "topics.json")}, manifest)
+    vectors = embedding_files(ROOT / "models")
+    write_models(tmp_path / "noisy", {**vectors, **{n: noisy[n] for n in ("classifier.json", "topics.json")}},
+                 manifest)
     assert compare_models(ROOT / "models", tmp_path / "noisy") == []
     changed = copy.deepcopy(files)
     changed["classifier.json"]["intercept"][0] += 1e-6 * max(1.0, abs(changed["classifier.json"]["intercept"][0]))
-    write_models(tmp_path / "changed", {n: changed[n] for n in ("classifier.json", "topics.json")}, manifest)
+    write_models(tmp_path / "changed", {**vectors, **{n: changed[n] for n in ("classifier.json", "topics.json")}},
+                 manifest)
     assert [line.split(":")[0] for line in compare_models(ROOT / "models", tmp_path / "changed")] == [
         "classifier.json.intercept[0]"]
     shutil.rmtree(tmp_path / "changed")
