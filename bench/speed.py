@@ -84,7 +84,7 @@ def naive_themes(texts: list[str], articles: list[str]) -> tuple[float, list[str
     """The naive pipeline: jieba.lcut per paragraph and the trained scikit-learn Pipeline, one process."""
     from countythemes.classifier import load_themes
     from countythemes.corpus import iter_paragraphs
-    from countythemes.labels import read_labels
+    from countythemes.labels import read_labels, seed_label_files
     from countythemes import training
     from countythemes.modelfiles import load_embeddings
     from countythemes.tokens import reference_segmenter, tokenize_filter
@@ -92,7 +92,8 @@ def naive_themes(texts: list[str], articles: list[str]) -> tuple[float, list[str
 
     themes = load_themes()
     seeds = list(iter_paragraphs([str(ROOT / "seeds")], print))
-    labels = read_labels([str(ROOT / "seeds" / "labels.csv")], {p.id for p in seeds}, {t.key: t.name for t in themes})
+    # every label of seeds/, as the committed models are trained: the same model on both sides
+    labels = read_labels(seed_label_files(ROOT / "seeds"), {p.id for p in seeds}, {t.key: t.name for t in themes})
     data = training_set(seeds, labels)
     pipeline = build_pipeline(20240501, themes, load_embeddings(ROOT / "models"),
                               calibration_folds(data.themes)).fit(passages(data), data.themes)
