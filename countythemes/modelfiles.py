@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from .folders import write_folder
@@ -121,11 +122,13 @@ def _ready(path: Path, kind: str, make, model: dict):
 
 #: What "the same model" means, used by ``train.py --check`` and the tests alike: every discrete
 #: result exactly (label set, vocabularies, chosen K, top words, topic sizes, cross-validation counts,
-#: the predicted theme of every training paragraph), and every float within this relative tolerance.
-#: Measured by ``bench/reproducibility.py``: trainings under different OpenBLAS kernels
-#: (Haswell, Sandybridge, Nehalem) differ by at most 2e-13 relative; a real change moves floats by far
-#: more than 1e-9, which leaves a margin of four orders of magnitude either way.
-TOLERANCE = 1e-9
+#: the predicted theme of every training paragraph), and every float x within TOLERANCE * max(1, |x|)
+#: (absolute below 1, relative above). Measured by ``bench/reproducibility.py`` on the full seeds/:
+#: trainings under two OpenBLAS kernels (Haswell, Nehalem) differ by at most 5e-10 (LDA's topic-word
+#: numbers, where per-paragraph E-step iterations stop at a threshold), everything else by 2e-13 or
+#: less; 1e-6 leaves a margin of 2,000 above that noise, and a real change (a label, a word, a
+#: setting) changes discrete results, which are compared exactly.
+TOLERANCE = 1e-6
 #: Manifest entries that legitimately differ between identical trainings: the day, the checksums of
 #: float text, and the versions of the libraries that trained (printed beside the running ones instead).
 _NOT_COMPARED = {"trained", "files", "versions"}
@@ -158,8 +161,7 @@ def float_differences(expected, found) -> dict[str, tuple[float, float]]:
     """The largest absolute and relative difference of the floats at each path (list positions dropped)."""
     largest: dict[str, tuple[float, float]] = {}
     for where, a, b in _float_pairs(expected, found):
-        path = "".join(part for part in where.replace("]", "]\0").split("\0") if not part.endswith("]")) \
-            if "[" in where else where
+        path = re.sub(r"\[\d+\]", "[]", where)
         absolute = abs(a - b)
         old = largest.get(path, (0.0, 0.0))
         largest[path] = (max(old[0], absolute), max(old[1], absolute / max(abs(a), abs(b), 1e-300)))
