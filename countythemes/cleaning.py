@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .reading import Block, RawDocument
+from .reading import MAX_PARAGRAPH, Block, RawDocument
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_PUNCT = r"\u3000-\u303f\uff00-\uffef\u2018-\u201f\u2026\u2014\u00b7\u25a1"
@@ -144,8 +144,12 @@ class _Draft:
     titled: bool = False
 
 
-def split_articles(document: RawDocument) -> list[Article]:
-    """Split one raw document into articles of clean, de-duplicated body paragraphs."""
+def split_articles(document: RawDocument, problems: list[str] | None = None) -> list[Article]:
+    """Split one raw document into articles of clean, de-duplicated body paragraphs.
+
+    A paragraph over ``MAX_PARAGRAPH`` characters (a page without line breaks,
+    or garbage) is left out, and ``problems`` is told why.
+    """
     blocks = document.blocks
     if not document.single_article and _is_hard_wrapped(blocks):
         blocks = _unwrap(blocks)
@@ -161,6 +165,12 @@ def split_articles(document: RawDocument) -> list[Article]:
     for draft in drafts:
         paragraphs = []
         for text in draft.paragraphs:
+            if len(text) > MAX_PARAGRAPH:
+                if problems is not None:
+                    where = f"line {document.line}" if document.line else f"article {document.first_article + len(articles)}"
+                    problems.append(f"{where}: a paragraph of {len(text):,} characters is over the limit of "
+                                    f"{MAX_PARAGRAPH:,}; left out")
+                continue
             key = paragraph_id(text)
             if key in seen:  # a paragraph repeated within the file appears once
                 continue

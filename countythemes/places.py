@@ -166,6 +166,7 @@ def find_mentions(text: str, context: str, words: list[str] | None = None) -> li
     prefixes, names = gaz.prefixes, gaz.names
     mentions: list[Mention] = []
     taken_until = 0  # the token after the last mention
+    offset = counted = 0  # the characters in the tokens before token ``counted``: summed on, not again each time
     for i in compress(count(), map(prefixes.__contains__, words)):  # no Python step per token
         if i < taken_until:
             continue
@@ -183,7 +184,8 @@ def find_mentions(text: str, context: str, words: list[str] | None = None) -> li
         for surface, length in reversed(found):
             unit = _choose(names[surface], context)
             if unit is not None:
-                start = sum(map(len, words[:i]))
+                offset += sum(map(len, words[counted:i]))
+                counted, start = i, offset
                 mentions.append(Mention(start, start + len(surface), unit))
                 taken_until = i + length
                 break
