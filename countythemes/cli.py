@@ -17,7 +17,7 @@ import unicodedata
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .reading import ReadProblem
+from .reading import ReadProblem, shown_name
 
 EXIT_BAD_INPUT = 2
 
@@ -66,13 +66,23 @@ def _stop(signum, frame) -> None:
 def _run(main: Callable[[], int]) -> int:
     signal.signal(signal.SIGTERM, _stop)
     try:
-        return main()
+        code = main()
+        sys.stdout.flush()  # here, where a failure can still be reported, not at exit
+        return code
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # output piped into head: stop quietly
         sys.stderr.close()
         return 0
+    except OSError as error:
+        if error.filename is not None:
+            print(f"error: {shown_name(str(error.filename))}: {error.strerror}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        # Standard output failed (a full disk, a quota): what it still buffers must not fail again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"error: cannot write the output ({error.strerror})", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt as stop:
         terminated = isinstance(stop, _Stopped)
         print("terminated" if terminated else "interrupted", file=sys.stderr)
