@@ -6,6 +6,7 @@ inputs that could be read are still processed and printed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime
 import io
@@ -465,13 +466,37 @@ def _suggest(args) -> int:
 
 
 def _write_new_file(path: Path, text: str) -> None:
-    """Write beside the target and rename, so a reader never sees half a file."""
-    temporary = path.with_name(f".{path.name}.part")
+    """Create ``path`` for the first time, whole, or not at all.
+
+    The name is taken first with O_EXCL (which fails on anything already
+    there, a link included), so a file that appeared since the check before
+    classifying is never overwritten; the text goes into a temporary file of
+    an unpredictable name beside it (``mkstemp``: created new, never through a
+    link) and is renamed over the empty placeholder, so no reader sees half a file.
+    """
+    import tempfile
+
     try:
-        temporary.write_text(text, encoding="utf-8")
+        placeholder = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    except FileExistsError:
+        raise UserError(f"{path}: already exists; suggest writes a new file, so labels filled in there "
+                        "are never overwritten (choose another name)") from None
+    except OSError as error:
+        raise UserError(f"{path}: cannot write ({error.strerror})") from None
+    mode = os.fstat(placeholder).st_mode & 0o777  # as the umask allows, not mkstemp's 0600
+    os.close(placeholder)
+    temporary = None
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            os.fchmod(handle.fileno(), mode)
         os.replace(temporary, path)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
+        for leftover in (temporary, path):  # clean up what can be; a read-only disk keeps what it has
+            if leftover is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(leftover)
         raise UserError(f"{path}: cannot write ({error.strerror})") from None
 
 
