@@ -200,8 +200,14 @@ def _untitled(first: str) -> str:
 # ------------------------------------------------------------ hard-wrapped pages
 
 
+def _table_row(text: str) -> bool:
+    """A Markdown table row: short and without a sentence end, yet never part of a paragraph."""
+    return text.lstrip().startswith("|")
+
+
 def _is_hard_wrapped(blocks: list[Block]) -> bool:
-    """Column text cut every ~15 characters: short lines that mostly end mid-sentence."""
+    """Column text cut every ~15 characters: short lines that mostly end mid-sentence (table rows aside)."""
+    blocks = [b for b in blocks if not _table_row(b.text)]
     if len(blocks) < 12:
         return False
     lengths = [visible_length(b.text) for b in blocks]
@@ -246,6 +252,7 @@ def _unwrap(blocks: list[Block]) -> list[Block]:
         phrases = len(_SPACED.findall(text))
         standalone = (
             block.heading
+            or _table_row(text)
             or _is_byline(text)
             or _SUBTITLE.match(text)
             or (not ends and width < 0.6 * column)

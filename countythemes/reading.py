@@ -400,7 +400,7 @@ _BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b
 
 
 def decode(data: bytes, source: str) -> str:
-    """Detect the encoding (BOM, UTF-8, UTF-16 without BOM, GB18030) and decode.
+    """Detect the encoding (BOM, UTF-8, UTF-16 without BOM, GB18030 or Big5) and decode.
 
     Detection, not assumption: each candidate must decode strictly and give
     text that looks like text; a file that fits none is refused by name.
@@ -447,13 +447,41 @@ def _decode(data: bytes, source: str) -> tuple[str, str]:
         if error.start >= len(data) - 3 and _looks_like_text(data[: error.start].decode("utf-8")):
             # A file cut off inside its last character: keep everything before it.
             return data[: error.start].decode("utf-8"), "utf-8"
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise ReadProblem(source, "is in no supported encoding (UTF-8, UTF-16, GB18030/GBK)") from None
-    if not _looks_like_text(text):
-        raise ReadProblem(source, "is in no supported encoding (UTF-8, UTF-16, GB18030/GBK)")
-    return text, "gb18030"
+    readings = []
+    for encoding in ("gb18030", "big5hkscs"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            readings.append((text, encoding))
+    if not readings:
+        raise ReadProblem(source, "is in no supported encoding (UTF-8, UTF-16, GB18030/GBK, Big5)")
+    # Most Big5 bytes are also GBK bytes and the other way round: the reading whose characters are
+    # the common ones of its own encoding is the right one (GB18030 on a tie).
+    return max(readings, key=lambda reading: _common_share(*reading))
+
+
+def _common_share(text: str, encoding: str) -> float:
+    """The share of a text's non-ASCII characters that are common ones of the encoding it was read
+    in: GB2312's (simplified characters and punctuation) for GB18030; for Big5, its symbols and
+    frequent characters (A140-A3BF, A440-C67E). Text read in the wrong one of the two is mostly
+    rare characters."""
+    common = total = 0
+    for ch in text[:20000]:
+        if ch.isascii():
+            continue
+        total += 1
+        try:
+            if encoding == "gb18030":
+                ch.encode("gb2312")
+                common += 1
+            else:
+                code = int.from_bytes(ch.encode("big5"), "big")
+                common += 0xA140 <= code <= 0xA3BF or 0xA440 <= code <= 0xC67E
+        except UnicodeEncodeError:
+            pass
+    return common / total if total else 0.0
 
 
 def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:

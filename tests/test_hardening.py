@@ -34,7 +34,7 @@ BAD_INPUTS = [
     ("binary.txt", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8), None,
      "binary.txt: is a binary file (image, PDF or archive), not text"),
     ("undecodable.txt", lambda p: p.write_bytes("县人社局".encode("utf-8") + b"\x81\x20" * 50), None,
-     "undecodable.txt: is in no supported encoding (UTF-8, UTF-16, GB18030/GBK)"),
+     "undecodable.txt: is in no supported encoding (UTF-8, UTF-16, GB18030/GBK, Big5)"),
     ("fake bom.txt", lambda p: p.write_bytes(b"\xff\xfe\xfa" * 50 + b"\x81\x20" * 50), None,
      "fake bom.txt: starts with a UTF-16 byte-order mark but is not text in that encoding"),
     ("truncated.txt", lambda p: p.write_bytes(_good("壶关").encode("utf-8")[:-2]), "县人社局", None),
