@@ -408,7 +408,7 @@ def _report(args) -> int:
     except LabelError as error:
         raise UserError(str(error)) from None
     problems = _Problems()
-    print(f"reading and classifying {' '.join(args.corpus)} …", file=sys.stderr)
+    print(f"reading and classifying {' '.join(map(shown_name, args.corpus))} …", file=sys.stderr)
     classified = _annotated(args.corpus, lambda paragraphs: paragraph_rows(paragraphs, scorer, topic_scorer),
                             renumbered_paragraph, problems, workers=None)
     rows = report_rows((row for batch in classified for row in batch), labels)
@@ -427,11 +427,12 @@ def _report(args) -> int:
 
 
 def _shown(path: str, project: Path) -> str:
-    """A path as a reader of the report should see it: relative to the project where it is inside."""
+    """A path as a reader of the report should see it: relative to the project where it is inside,
+    bytes of its name that are not UTF-8 as escapes (see ``shown_name``)."""
     try:
-        return str(Path(path).resolve().relative_to(project.resolve())) or "."
+        return shown_name(str(Path(path).resolve().relative_to(project.resolve())) or ".")
     except ValueError:
-        return path
+        return shown_name(path)
 
 
 def _suggest(args) -> int:

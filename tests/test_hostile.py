@@ -93,6 +93,15 @@ def test_a_file_name_that_is_not_utf8_is_shown_with_escapes_and_nothing_is_lost(
         (f"{folder}/bad\\xff name.txt", "县人社局"), (f"{folder}/good.txt", "市人社局")}
 
 
+def test_a_report_on_a_file_whose_name_is_not_utf8_is_written(tmp_path):
+    bad = os.path.join(os.fsencode(tmp_path), b"bad\xff name.txt")
+    with open(bad, "w", encoding="utf-8") as handle:
+        handle.write(GOOD)
+    result = run("analyze.py", "report", "--corpus", os.fsdecode(bad), "seeds/", "--out", str(tmp_path / "report"))
+    assert result.returncode == 0, result.stderr.decode()
+    assert "bad\\xff name.txt" in (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+
+
 def test_big5_is_detected(tmp_path):
     traditional = "縣人社局在春風行動招聘會上組織32家企業提供就業崗位1200個，幫助脫貧勞動力外出務工。"
     (tmp_path / "big5.txt").write_bytes(f"平順縣多措並舉鞏固脫貧成果\n\n{traditional}\n".encode("big5"))
