@@ -198,16 +198,16 @@ def test_a_gzip_corpus_with_a_flipped_byte_is_refused_whole(tmp_path):
 
 def test_a_gzip_bomb_of_one_huge_line_is_passed_over_in_bounded_memory(tmp_path):
     bomb = tmp_path / "bomb.jsonl.gz"
-    with gzip.open(bomb, "wb", compresslevel=9) as handle:  # 96 MB of line, written 1 MB at a time
+    with gzip.open(bomb, "wb", compresslevel=9) as handle:  # a line of 48 MB, written 1 MB at a time
         handle.write(_record(BODY).encode("utf-8") + b'{"title": "x", "text": "')
         chunk = b"x" * 2**20
-        for _ in range(96):
+        for _ in range(48):
             handle.write(chunk)
         handle.write(b'"}\n' + _record(BODY.replace("县", "市")).encode("utf-8"))
     assert bomb.stat().st_size < 2**20
     result, peak_kb = _peak_kb("analyze.py", "paragraphs", str(bomb))
     assert result.returncode == 2
-    assert _stderr_lines(result) == [f"skipped {bomb}: line 2: a record of {96 * 2**20 + 26:,} bytes is over the "
+    assert _stderr_lines(result) == [f"skipped {bomb}: line 2: a record of {48 * 2**20 + 26:,} bytes is over the "
                                      f"limit of {16 * 2**20:,}; left out"]
     assert [p["article_index"] for p in json_lines(result)] == [0, 2]
     assert peak_kb < 200 * 1024, f"peak memory {peak_kb // 1024} MB"
