@@ -6,6 +6,7 @@ inputs that could be read are still processed and printed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime
 import io
@@ -18,7 +19,7 @@ import unicodedata
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .reading import ReadProblem
+from .reading import ReadProblem, shown_name
 
 EXIT_BAD_INPUT = 2
 
@@ -67,13 +68,23 @@ def _stop(signum, frame) -> None:
 def _run(main: Callable[[], int]) -> int:
     signal.signal(signal.SIGTERM, _stop)
     try:
-        return main()
+        code = main()
+        sys.stdout.flush()  # here, where a failure can still be reported, not at exit
+        return code
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # output piped into head: stop quietly
         sys.stderr.close()
         return 0
+    except OSError as error:
+        if error.filename is not None:
+            print(f"error: {shown_name(str(error.filename))}: {error.strerror}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        # Standard output failed (a full disk, a quota): what it still buffers must not fail again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"error: cannot write the output ({error.strerror})", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt as stop:
         terminated = isinstance(stop, _Stopped)
         print("terminated" if terminated else "interrupted", file=sys.stderr)
@@ -406,7 +417,7 @@ def _report(args) -> int:
     except LabelError as error:
         raise UserError(str(error)) from None
     problems = _Problems()
-    print(f"reading and classifying {' '.join(args.corpus)} …", file=sys.stderr)
+    print(f"reading and classifying {' '.join(map(shown_name, args.corpus))} …", file=sys.stderr)
     classified = _annotated(args.corpus, lambda paragraphs: paragraph_rows(paragraphs, scorer, topic_scorer),
                             renumbered_paragraph, problems, workers=None)
     rows = report_rows((row for batch in classified for row in batch), labels)
@@ -426,11 +437,12 @@ def _report(args) -> int:
 
 
 def _shown(path: str, project: Path) -> str:
-    """A path as a reader of the report should see it: relative to the project where it is inside."""
+    """A path as a reader of the report should see it: relative to the project where it is inside,
+    bytes of its name that are not UTF-8 as escapes (see ``shown_name``)."""
     try:
-        return str(Path(path).resolve().relative_to(project.resolve())) or "."
+        return shown_name(str(Path(path).resolve().relative_to(project.resolve())) or ".")
     except ValueError:
-        return path
+        return shown_name(path)
 
 
 def _suggest(args) -> int:
@@ -468,13 +480,37 @@ def _suggest(args) -> int:
 
 
 def _write_new_file(path: Path, text: str) -> None:
-    """Write beside the target and rename, so a reader never sees half a file."""
-    temporary = path.with_name(f".{path.name}.part")
+    """Create ``path`` for the first time, whole, or not at all.
+
+    The name is taken first with O_EXCL (which fails on anything already
+    there, a link included), so a file that appeared since the check before
+    classifying is never overwritten; the text goes into a temporary file of
+    an unpredictable name beside it (``mkstemp``: created new, never through a
+    link) and is renamed over the empty placeholder, so no reader sees half a file.
+    """
+    import tempfile
+
     try:
-        temporary.write_text(text, encoding="utf-8")
+        placeholder = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    except FileExistsError:
+        raise UserError(f"{path}: already exists; suggest writes a new file, so labels filled in there "
+                        "are never overwritten (choose another name)") from None
+    except OSError as error:
+        raise UserError(f"{path}: cannot write ({error.strerror})") from None
+    mode = os.fstat(placeholder).st_mode & 0o777  # as the umask allows, not mkstemp's 0600
+    os.close(placeholder)
+    temporary = None
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            os.fchmod(handle.fileno(), mode)
         os.replace(temporary, path)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
+        for leftover in (temporary, path):  # clean up what can be; a read-only disk keeps what it has
+            if leftover is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(leftover)
         raise UserError(f"{path}: cannot write ({error.strerror})") from None
 
 

@@ -35,7 +35,7 @@ BAD_INPUTS = [
     ("binary.txt", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8), None,
      "binary.txt: is a binary file (image, PDF or archive), not text"),
     ("undecodable.txt", lambda p: p.write_bytes("县人社局".encode("utf-8") + b"\x81\x20" * 50), None,
-     "undecodable.txt: is in no supported encoding (UTF-8, UTF-16, GB18030/GBK)"),
+     "undecodable.txt: is in no supported encoding (UTF-8, UTF-16, GB18030/GBK, Big5)"),
     ("fake bom.txt", lambda p: p.write_bytes(b"\xff\xfe\xfa" * 50 + b"\x81\x20" * 50), None,
      "fake bom.txt: starts with a UTF-16 byte-order mark but is not text in that encoding"),
     ("truncated.txt", lambda p: p.write_bytes(_good("壶关").encode("utf-8")[:-2]), "县人社局", None),
@@ -158,6 +158,14 @@ def _forge(models, name, payload: bytes):
     (models / name).write_bytes(payload)
     manifest = json.loads((models / "manifest.json").read_text(encoding="utf-8"))
     manifest["files"][name] = hashlib.sha256(payload).hexdigest()
+    _write_manifest(models, manifest)
+
+
+def _write_manifest(models, manifest: dict) -> None:
+    """The manifest with its own checksum made to agree, as a careful vandal would."""
+    from countythemes.modelfiles import _own_checksum
+
+    manifest["checksum"] = _own_checksum(manifest)
     (models / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
@@ -247,7 +255,7 @@ def test_check_names_what_differs_and_the_library_versions(tmp_path, fresh_train
     _forge(models, "classifier.json", (json.dumps(model, ensure_ascii=False) + "\n").encode("utf-8"))
     manifest = json.loads((models / "manifest.json").read_text(encoding="utf-8"))
     manifest["versions"]["scikit-learn"] = "0.1"
-    (models / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    _write_manifest(models, manifest)
     before = {p.name: p.read_bytes() for p in models.iterdir()}
     result = train_pages(seed_pages, models, "--check")
     stderr = result.stderr.decode()
