@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, json_lines, run, train_pages
+from conftest import FRESH_TRAINING, ROOT, json_lines, run, train_pages
 
 csv.field_size_limit(2**31 - 1)  # the 200,000-line file becomes one very long paragraph
 
@@ -257,7 +257,7 @@ def test_check_names_what_differs_and_the_library_versions(tmp_path, fresh_train
     manifest["versions"]["scikit-learn"] = "0.1"
     _write_manifest(models, manifest)
     before = {p.name: p.read_bytes() for p in models.iterdir()}
-    result = train_pages(seed_pages, models, "--check")
+    result = train_pages(seed_pages, models, "--check", *FRESH_TRAINING)
     stderr = result.stderr.decode()
     assert result.returncode == 1, stderr
     assert "does not match a fresh training" in stderr and "classifier.json.coef[0][3]: committed" in stderr
