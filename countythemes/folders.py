@@ -48,6 +48,7 @@ def check_target(target: Path, kind: str) -> None:
         parent = target.parent
         if parent.exists() and not parent.is_dir():
             raise FolderError(f"{target}: {parent} is a file, not a folder ({hint})")
+        _writable(next((p for p in [parent, *parent.parents] if p.exists()), parent), target, hint)
         return
     if not target.is_dir():
         raise FolderError(f"{target}: is a file, not a folder; the tool never replaces a file ({hint})")
@@ -57,6 +58,7 @@ def check_target(target: Path, kind: str) -> None:
         present = {entry.name for entry in os.scandir(target)}
     except OSError as error:
         raise FolderError(f"{target}: cannot be listed ({error.strerror}); {hint}") from None
+    _writable(target.parent, target, hint)
     if not present:
         return
     written = _written(target)
@@ -74,6 +76,13 @@ def check_target(target: Path, kind: str) -> None:
 
 
 _KIND_NAMES = {"models": "trained models", "report": "a report"}
+
+
+def _writable(folder: Path, target: Path, hint: str) -> None:
+    """The staging folder goes beside the target: its folder must take new entries (a read-only mount
+    or a folder without write permission is refused before the work, not after)."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise FolderError(f"{target}: cannot write into {folder} (read-only or no permission); {hint}")
 
 
 def _some(names: set[str]) -> str:
