@@ -212,7 +212,10 @@ def test_interrupted_training_leaves_the_previous_models_whole(stop, code, word,
     before = {p.name: p.read_bytes() for p in models.iterdir()}
     training = subprocess.Popen([sys.executable, "train.py", "--out", str(models)], cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=dict(os.environ, PYTHONUNBUFFERED="1"))
+                                env=dict(os.environ, PYTHONUNBUFFERED="1"),
+                                # Ctrl-C as at a terminal: a suite started in the background (``cmd &``)
+                                # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in training.stderr:  # wait until it is at work: the corpus is read, cross-validation runs
         if b"labeled, in" in line:
             break
