@@ -71,3 +71,12 @@ def fresh_training(tmp_path_factory, seed_pages) -> tuple[Path, str]:
     result = train_pages(seed_pages, out, *FRESH_TRAINING)
     assert result.returncode == 0, result.stderr.decode()
     return out, result.stdout.decode("utf-8")
+
+
+def write_manifest(models: Path, manifest: dict) -> None:
+    """A forged manifest with its own checksum made to agree, as a careful vandal would: what is then
+    refused is the content, not the edit."""
+    from countythemes.modelfiles import _own_checksum
+
+    manifest["checksum"] = _own_checksum(manifest)
+    (models / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")

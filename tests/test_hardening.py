@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import FRESH_TRAINING, ROOT, json_lines, run, train_pages
+from conftest import FRESH_TRAINING, ROOT, json_lines, run, train_pages, write_manifest
 
 csv.field_size_limit(2**31 - 1)  # the 200,000-line file becomes one very long paragraph
 
@@ -158,15 +158,7 @@ def _forge(models, name, payload: bytes):
     (models / name).write_bytes(payload)
     manifest = json.loads((models / "manifest.json").read_text(encoding="utf-8"))
     manifest["files"][name] = hashlib.sha256(payload).hexdigest()
-    _write_manifest(models, manifest)
-
-
-def _write_manifest(models, manifest: dict) -> None:
-    """The manifest with its own checksum made to agree, as a careful vandal would."""
-    from countythemes.modelfiles import _own_checksum
-
-    manifest["checksum"] = _own_checksum(manifest)
-    (models / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    write_manifest(models, manifest)
 
 
 @pytest.mark.parametrize("damage,message", [
@@ -258,7 +250,7 @@ def test_check_names_what_differs_and_the_library_versions(tmp_path, fresh_train
     _forge(models, "classifier.json", (json.dumps(model, ensure_ascii=False) + "\n").encode("utf-8"))
     manifest = json.loads((models / "manifest.json").read_text(encoding="utf-8"))
     manifest["versions"]["scikit-learn"] = "0.1"
-    _write_manifest(models, manifest)
+    write_manifest(models, manifest)
     before = {p.name: p.read_bytes() for p in models.iterdir()}
     result = train_pages(seed_pages, models, "--check", *FRESH_TRAINING)
     stderr = result.stderr.decode()

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, json_lines, run
+from conftest import ROOT, json_lines, run, write_manifest
 
 GOOD = ("平顺县多措并举巩固脱贫成果\n\n"
         "县人社局在春风行动招聘会上组织32家企业提供就业岗位1200个，帮助脱贫劳动力外出务工。\n")
@@ -327,21 +327,13 @@ def _forge(models, name: str, change) -> None:
     path.write_bytes(payload)
     manifest = json.loads((models / "manifest.json").read_text(encoding="utf-8"))
     manifest["files"][name] = hashlib.sha256(payload).hexdigest()
-    _write_manifest(models, manifest)
-
-
-def _write_manifest(models, manifest: dict) -> None:
-    """With its own checksum made to agree too: what is refused is then the content, not the edit."""
-    from countythemes.modelfiles import _own_checksum
-
-    manifest["checksum"] = _own_checksum(manifest)
-    (models / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    write_manifest(models, manifest)
 
 
 def _edit_manifest(models, change) -> None:
     manifest = json.loads((models / "manifest.json").read_text(encoding="utf-8"))
     change(manifest)
-    _write_manifest(models, manifest)
+    write_manifest(models, manifest)
 
 
 def _set(data, path: tuple, value) -> None:
