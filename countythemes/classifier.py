@@ -126,6 +126,12 @@ def typical_word_features(texts: list[str], words: tuple[tuple[str, ...], ...]) 
     return np.log1p(_typical_words(words).counts(texts))
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, shifted by each row's maximum so that no exponential overflows."""
+    exponentials = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exponentials / exponentials.sum(axis=1, keepdims=True)
+
+
 class ThemeScorer:
     """Scores paragraphs from the stored numbers with numpy: the pipeline's predict_proba."""
 
@@ -161,9 +167,7 @@ class ThemeScorer:
         for c in range(len(self.classes)):
             decision[:, c] = np.bincount(rows, weights=self.coef[c, columns] * values, minlength=n)
         decision += np.log1p(self.typical.counts(texts)) @ self.coef[:, width:].T + self.intercept
-        logits = self.inverse_temperature * decision
-        exponentials = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return exponentials / exponentials.sum(axis=1, keepdims=True)
+        return softmax(self.inverse_temperature * decision)
 
     def classify_all(self, texts: list[str], words: list[list[str]]) -> list[dict]:
         """Each paragraph's theme, confidence, every theme's probability, and whether to look twice."""

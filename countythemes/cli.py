@@ -451,8 +451,7 @@ def _suggest(args) -> int:
 
     out = None if args.out == "-" else Path(args.out)
     if out is not None and out.exists():
-        raise UserError(f"{out}: already exists; suggest writes a new file, so labels filled in there "
-                        "are never overwritten (choose another name)")
+        raise _already_exists(out)
     scorer = _theme_scorer(args.models)
     try:
         done = set(label_themes(_label_files(args), scorer.names))
@@ -479,6 +478,12 @@ def _suggest(args) -> int:
     return EXIT_BAD_INPUT if problems.count else 0
 
 
+def _already_exists(path: Path) -> UserError:
+    """Checked before classifying and again when the file is created: one message for both."""
+    return UserError(f"{path}: already exists; suggest writes a new file, so labels filled in there "
+                     "are never overwritten (choose another name)")
+
+
 def _write_new_file(path: Path, text: str) -> None:
     """Create ``path`` for the first time, whole, or not at all.
 
@@ -493,8 +498,7 @@ def _write_new_file(path: Path, text: str) -> None:
     try:
         placeholder = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     except FileExistsError:
-        raise UserError(f"{path}: already exists; suggest writes a new file, so labels filled in there "
-                        "are never overwritten (choose another name)") from None
+        raise _already_exists(path) from None
     except OSError as error:
         raise UserError(f"{path}: cannot write ({error.strerror})") from None
     mode = os.fstat(placeholder).st_mode & 0o777  # as the umask allows, not mkstemp's 0600
@@ -595,13 +599,11 @@ def _one_blas_thread(work: Callable, *args):
 
 
 def _train(args) -> int:
-    from .classifier import ThemesError, load_themes
+    from .classifier import ThemeScorer, ThemesError, load_themes
     from .corpus import iter_paragraphs
-    from .classifier import ThemeScorer
     from .folders import FolderError
     from .labels import LabelError, read_labels, seed_label_files
     from .modelfiles import library_versions, write_models
-    from .tokens import segment
     from .training import cross_validate, fingerprint, fit_final, print_evaluation, training_set
 
     seeds = Path(args.seeds)
@@ -631,8 +633,8 @@ def _train(args) -> int:
     except LabelError as error:
         raise UserError(str(error)) from None
     data = training_set(paragraphs, labels)
-    thin = [f"{k} ({len({g for g, t in zip(data.groups, data.themes) if t == k})})" for k in keys
-            if len({g for g, t in zip(data.groups, data.themes) if t == k}) < 2]
+    articles = {k: {g for g, t in zip(data.groups, data.themes) if t == k} for k in keys}
+    thin = [f"{k} ({len(articles[k])})" for k in keys if len(articles[k]) < 2]
     if thin:
         raise UserError("every theme needs labeled paragraphs in at least 2 articles, so that cross-validation "
                         f"can hold one out; too few articles for: {', '.join(thin)}")
@@ -645,8 +647,7 @@ def _train(args) -> int:
             print(f"warning: the model does not beat the {baseline} baseline", file=sys.stderr)
     classifier = fit_final(data, themes, args.seed, cv["threshold"])
     topic_model, topic_summary = _train_topics(paragraphs, themes, classifier, args, ks)
-    words = [segment(text) for text in data.texts]
-    predicted = [v["theme"] for v in ThemeScorer(classifier).classify_all(data.texts, words)]
+    predicted = [v["theme"] for v in ThemeScorer(classifier).classify_all(data.texts, data.words)]
     manifest = {
         "trained": datetime.date.today().isoformat(),
         "versions": library_versions(),

@@ -61,7 +61,7 @@ def check_target(target: Path, kind: str) -> None:
     _writable(target.parent, target, hint)
     if not present:
         return
-    written = _written(target)
+    written = _written(target, present)
     if written is None:
         raise FolderError(f"{target}: is not a folder this tool wrote (it holds {_some(present)}); "
                           f"the tool replaces only its own folders, so nothing of yours is lost ({hint})")
@@ -90,8 +90,9 @@ def _some(names: set[str]) -> str:
     return ", ".join(shown) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-def _written(folder: Path) -> tuple[str, set[str]] | None:
-    """(kind, files) of a folder this tool wrote, from its marker or its unmarked file set; else None."""
+def _written(folder: Path, present: set[str]) -> tuple[str, set[str]] | None:
+    """(kind, files) of a folder this tool wrote, from its marker or its unmarked file set (``present``
+    is what the folder holds); else None."""
     marker = folder / MARKER
     if marker.is_file() and not marker.is_symlink():
         try:
@@ -101,7 +102,6 @@ def _written(folder: Path) -> tuple[str, set[str]] | None:
         except (OSError, ValueError, AttributeError):
             return None
         return None
-    present = {entry.name for entry in os.scandir(folder)}
     for kind, names in _UNMARKED.items():
         if present == names:  # all of them: a folder of the user's that shares one name is not taken
             return kind, names
