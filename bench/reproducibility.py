@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from countythemes.modelfiles import discrete_differences, float_differences, read_model_files  # noqa: E402
+from countythemes.modelfiles import (TOLERANCE, discrete_differences, float_differences,  # noqa: E402
+                                     read_model_files)
 from countythemes.workers import openblas_core_types  # noqa: E402
 
 
@@ -48,9 +49,15 @@ def main() -> None:
             first, second = read_model_files(folders[a]), read_model_files(folders[b])
             discrete = discrete_differences(first, second)
             print(f"\n{a} vs {b}: discrete results {'identical' if not discrete else 'DIFFER: ' + '; '.join(discrete[:5])}")
-            print(f"  {'where':<44}{'max abs':>12}{'max rel':>12}")
-            for where, (absolute, relative) in sorted(float_differences(first, second).items()):
-                print(f"  {where:<44}{absolute:>12.3g}{relative:>12.3g}")
+            differences = float_differences(first, second)
+            identical = sorted(where for where, pair in differences.items() if pair == (0.0, 0.0))
+            print(f"  {'floats at':<52}{'max abs':>10}{'max rel':>10}")
+            for where, (absolute, relative) in sorted(differences.items()):
+                if (absolute, relative) != (0.0, 0.0):
+                    print(f"  {where:<52}{absolute:>10.2g}{relative:>10.2g}")
+            print(f"  identical: {len(identical)} other float paths ({', '.join(identical[:4])} …)")
+            print(f"  largest absolute difference {max(a for a, _ in differences.values()):.2g} "
+                  f"(TOLERANCE {TOLERANCE:g} * max(1, |x|))")
 
 
 if __name__ == "__main__":

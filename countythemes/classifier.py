@@ -130,6 +130,12 @@ def typical_word_features(texts: list[str], words: tuple[tuple[str, ...], ...]) 
     return np.log1p(_typical_words(words).counts(texts))
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, shifted by each row's maximum so that no exponential overflows."""
+    exponentials = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exponentials / exponentials.sum(axis=1, keepdims=True)
+
+
 def embedding_features(embeddings, words: list[list[str]], articles: list, prototypes: np.ndarray,
                        vector_weight: float, similarity_weight: float) -> np.ndarray:
     """The dense features of paragraphs, from the word vectors: the paragraph's unit mean vector (times
@@ -211,9 +217,7 @@ class ThemeScorer:
                                    self.prototypes, self.vector_weight, self.similarity_weight)
         decision += dense @ self.coef[:, self.dense].T
         decision += np.log1p(self.typical.counts(texts)) @ self.coef[:, self.dense.stop:].T + self.intercept
-        logits = self.inverse_temperature * decision
-        exponentials = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return exponentials / exponentials.sum(axis=1, keepdims=True)
+        return softmax(self.inverse_temperature * decision)
 
     def classify_all(self, texts: list[str], words: list[list[str]], articles: list | None = None) -> list[dict]:
         """Each paragraph's theme, confidence, every theme's probability, and whether to look twice."""

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .reading import Block, RawDocument
+from .reading import MAX_PARAGRAPH, Block, RawDocument
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_PUNCT = r"\u3000-\u303f\uff00-\uffef\u2018-\u201f\u2026\u2014\u00b7\u25a1"
@@ -142,8 +142,12 @@ class _Draft:
     titled: bool = False
 
 
-def split_articles(document: RawDocument) -> list[Article]:
-    """Split one raw document into articles of clean, de-duplicated body paragraphs."""
+def split_articles(document: RawDocument, problems: list[str] | None = None) -> list[Article]:
+    """Split one raw document into articles of clean, de-duplicated body paragraphs.
+
+    A paragraph over ``MAX_PARAGRAPH`` characters (a page without line breaks,
+    or garbage) is left out, and ``problems`` is told why.
+    """
     blocks = document.blocks
     if not document.single_article and _is_hard_wrapped(blocks):
         blocks = _unwrap(blocks)
@@ -159,6 +163,12 @@ def split_articles(document: RawDocument) -> list[Article]:
     for draft in drafts:
         paragraphs = []
         for text in draft.paragraphs:
+            if len(text) > MAX_PARAGRAPH:
+                if problems is not None:
+                    where = f"line {document.line}" if document.line else f"article {document.first_article + len(articles)}"
+                    problems.append(f"{where}: a paragraph of {len(text):,} characters is over the limit of "
+                                    f"{MAX_PARAGRAPH:,}; left out")
+                continue
             key = paragraph_id(text)
             if key in seen:  # a paragraph repeated within the file appears once
                 continue
@@ -188,8 +198,14 @@ def _untitled(first: str) -> str:
 # ------------------------------------------------------------ hard-wrapped pages
 
 
+def _table_row(text: str) -> bool:
+    """A Markdown table row: short and without a sentence end, yet never part of a paragraph."""
+    return text.lstrip().startswith("|")
+
+
 def _is_hard_wrapped(blocks: list[Block]) -> bool:
-    """Column text cut every ~15 characters: short lines that mostly end mid-sentence."""
+    """Column text cut every ~15 characters: short lines that mostly end mid-sentence (table rows aside)."""
+    blocks = [b for b in blocks if not _table_row(b.text)]
     if len(blocks) < 12:
         return False
     lengths = [visible_length(b.text) for b in blocks]
@@ -234,6 +250,7 @@ def _unwrap(blocks: list[Block]) -> list[Block]:
         phrases = len(_SPACED.findall(text))
         standalone = (
             block.heading
+            or _table_row(text)
             or _is_byline(text)
             or _SUBTITLE.match(text)
             or (not ends and width < 0.6 * column)

@@ -6,6 +6,7 @@ inputs that could be read are still processed and printed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime
 import io
@@ -18,7 +19,7 @@ import unicodedata
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .reading import ReadProblem
+from .reading import ReadProblem, shown_name
 
 EXIT_BAD_INPUT = 2
 
@@ -67,13 +68,23 @@ def _stop(signum, frame) -> None:
 def _run(main: Callable[[], int]) -> int:
     signal.signal(signal.SIGTERM, _stop)
     try:
-        return main()
+        code = main()
+        sys.stdout.flush()  # here, where a failure can still be reported, not at exit
+        return code
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # output piped into head: stop quietly
         sys.stderr.close()
         return 0
+    except OSError as error:
+        if error.filename is not None:
+            print(f"error: {shown_name(str(error.filename))}: {error.strerror}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        # Standard output failed (a full disk, a quota): what it still buffers must not fail again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"error: cannot write the output ({error.strerror})", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt as stop:
         terminated = isinstance(stop, _Stopped)
         print("terminated" if terminated else "interrupted", file=sys.stderr)
@@ -411,7 +422,7 @@ def _report(args) -> int:
     except LabelError as error:
         raise UserError(str(error)) from None
     problems = _Problems()
-    print(f"reading and classifying {' '.join(args.corpus)} …", file=sys.stderr)
+    print(f"reading and classifying {' '.join(map(shown_name, args.corpus))} …", file=sys.stderr)
     classified = _annotated(args.corpus, lambda paragraphs: paragraph_rows(paragraphs, scorer, topic_scorer),
                             renumbered_paragraph, problems, workers=None)
     rows = report_rows((row for batch in classified for row in batch), labels)
@@ -431,11 +442,12 @@ def _report(args) -> int:
 
 
 def _shown(path: str, project: Path) -> str:
-    """A path as a reader of the report should see it: relative to the project where it is inside."""
+    """A path as a reader of the report should see it: relative to the project where it is inside,
+    bytes of its name that are not UTF-8 as escapes (see ``shown_name``)."""
     try:
-        return str(Path(path).resolve().relative_to(project.resolve())) or "."
+        return shown_name(str(Path(path).resolve().relative_to(project.resolve())) or ".")
     except ValueError:
-        return path
+        return shown_name(path)
 
 
 def _suggest(args) -> int:
@@ -444,8 +456,7 @@ def _suggest(args) -> int:
 
     out = None if args.out == "-" else Path(args.out)
     if out is not None and out.exists():
-        raise UserError(f"{out}: already exists; suggest writes a new file, so labels filled in there "
-                        "are never overwritten (choose another name)")
+        raise _already_exists(out)
     scorer = _theme_scorer(args.models)
     try:
         done = set(label_themes(_label_files(args), scorer.names))
@@ -472,14 +483,43 @@ def _suggest(args) -> int:
     return EXIT_BAD_INPUT if problems.count else 0
 
 
+def _already_exists(path: Path) -> UserError:
+    """Checked before classifying and again when the file is created: one message for both."""
+    return UserError(f"{path}: already exists; suggest writes a new file, so labels filled in there "
+                     "are never overwritten (choose another name)")
+
+
 def _write_new_file(path: Path, text: str) -> None:
-    """Write beside the target and rename, so a reader never sees half a file."""
-    temporary = path.with_name(f".{path.name}.part")
+    """Create ``path`` for the first time, whole, or not at all.
+
+    The name is taken first with O_EXCL (which fails on anything already
+    there, a link included), so a file that appeared since the check before
+    classifying is never overwritten; the text goes into a temporary file of
+    an unpredictable name beside it (``mkstemp``: created new, never through a
+    link) and is renamed over the empty placeholder, so no reader sees half a file.
+    """
+    import tempfile
+
     try:
-        temporary.write_text(text, encoding="utf-8")
+        placeholder = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    except FileExistsError:
+        raise _already_exists(path) from None
+    except OSError as error:
+        raise UserError(f"{path}: cannot write ({error.strerror})") from None
+    mode = os.fstat(placeholder).st_mode & 0o777  # as the umask allows, not mkstemp's 0600
+    os.close(placeholder)
+    temporary = None
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            os.fchmod(handle.fileno(), mode)
         os.replace(temporary, path)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
+        for leftover in (temporary, path):  # clean up what can be; a read-only disk keeps what it has
+            if leftover is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(leftover)
         raise UserError(f"{path}: cannot write ({error.strerror})") from None
 
 
@@ -573,7 +613,6 @@ def _train(args) -> int:
     from .corpus import iter_paragraphs
     from .labels import LabelError, read_labels, seed_label_files
     from .modelfiles import library_versions
-    from .tokens import segment
     from .workers import cores
     from .training import (cross_validate, fingerprint, fit_final, learning_curve, print_evaluation,
                            print_learning_curve, training_set)
@@ -605,8 +644,8 @@ def _train(args) -> int:
     except LabelError as error:
         raise UserError(str(error)) from None
     data = training_set(paragraphs, labels)
-    thin = [f"{k} ({len({g for g, t in zip(data.groups, data.themes) if t == k})})" for k in keys
-            if len({g for g, t in zip(data.groups, data.themes) if t == k}) < 2]
+    articles = {k: {g for g, t in zip(data.groups, data.themes) if t == k} for k in keys}
+    thin = [f"{k} ({len(articles[k])})" for k in keys if len(articles[k]) < 2]
     if thin and data.texts:
         raise UserError("every theme needs labeled paragraphs in at least 2 articles, so that cross-validation "
                         f"can hold one out; too few articles for: {', '.join(thin)}")
@@ -624,8 +663,7 @@ def _train(args) -> int:
     print_learning_curve(curve)
     classifier = fit_final(data, themes, embeddings, args.seed, cv["threshold"])
     topic_model, topic_summary = _train_topics(paragraphs, themes, ThemeScorer(classifier, embeddings), args, ks)
-    words = [segment(text) for text in data.texts]
-    predicted = [v["theme"] for v in ThemeScorer(classifier, embeddings).classify_all(data.texts, words, data.groups)]
+    predicted = [v["theme"] for v in ThemeScorer(classifier, embeddings).classify_all(data.texts, data.words, data.groups)]
     manifest = {
         "trained": datetime.date.today().isoformat(),
         "versions": library_versions(),

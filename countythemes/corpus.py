@@ -139,7 +139,9 @@ class _BatchJob:
     def __call__(self, batch: list[Item]) -> list:
         items = [found for item in batch
                  for found in (item.documents() if isinstance(item, CorpusLines) else [item])]
-        documents = [(item, split_articles(item)) for item in items if isinstance(item, RawDocument)]
+        left_out: dict[int, list[str]] = {}  # per document: paragraphs over the limit
+        documents = [(item, split_articles(item, left_out.setdefault(id(item), [])))
+                     for item in items if isinstance(item, RawDocument)]
         found = [list(document_paragraphs(document, articles)) for document, articles in documents]
         every = [paragraph for paragraphs in found for paragraph in paragraphs]
         values = iter(self.annotate(every) if self.annotate else every)
@@ -151,7 +153,9 @@ class _BatchJob:
                 continue
             (document, articles), paragraphs = next(made)
             outcomes.append((document.source, document.continued, len(articles), [next(values) for _ in paragraphs]))
-            if not paragraphs and not document.single_article:
+            outcomes.extend(ReadProblem(document.source, reason) for reason in left_out[id(document)])
+            if not paragraphs and not left_out[id(document)]:  # a record without one is said too
+                where = f"line {document.line}: " if document.line else ""
                 outcomes.append(ReadProblem(document.source,
-                                            "no body paragraphs found (only headlines, captions or bylines)"))
+                                            f"{where}no body paragraphs found (only headlines, captions or bylines)"))
         return outcomes

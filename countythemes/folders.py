@@ -48,6 +48,7 @@ def check_target(target: Path, kind: str) -> None:
         parent = target.parent
         if parent.exists() and not parent.is_dir():
             raise FolderError(f"{target}: {parent} is a file, not a folder ({hint})")
+        _writable(next((p for p in [parent, *parent.parents] if p.exists()), parent), target, hint)
         return
     if not target.is_dir():
         raise FolderError(f"{target}: is a file, not a folder; the tool never replaces a file ({hint})")
@@ -57,9 +58,10 @@ def check_target(target: Path, kind: str) -> None:
         present = {entry.name for entry in os.scandir(target)}
     except OSError as error:
         raise FolderError(f"{target}: cannot be listed ({error.strerror}); {hint}") from None
+    _writable(target.parent, target, hint)
     if not present:
         return
-    written = _written(target)
+    written = _written(target, present)
     if written is None:
         raise FolderError(f"{target}: is not a folder this tool wrote (it holds {_some(present)}); "
                           f"the tool replaces only its own folders, so nothing of yours is lost ({hint})")
@@ -76,13 +78,21 @@ def check_target(target: Path, kind: str) -> None:
 _KIND_NAMES = {"models": "trained models", "report": "a report"}
 
 
+def _writable(folder: Path, target: Path, hint: str) -> None:
+    """The staging folder goes beside the target: its folder must take new entries (a read-only mount
+    or a folder without write permission is refused before the work, not after)."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise FolderError(f"{target}: cannot write into {folder} (read-only or no permission); {hint}")
+
+
 def _some(names: set[str]) -> str:
     shown = sorted(names)[:3]
     return ", ".join(shown) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-def _written(folder: Path) -> tuple[str, set[str]] | None:
-    """(kind, files) of a folder this tool wrote, from its marker or its unmarked file set; else None."""
+def _written(folder: Path, present: set[str]) -> tuple[str, set[str]] | None:
+    """(kind, files) of a folder this tool wrote, from its marker or its unmarked file set (``present``
+    is what the folder holds); else None."""
     marker = folder / MARKER
     if marker.is_file() and not marker.is_symlink():
         try:
@@ -92,7 +102,6 @@ def _written(folder: Path) -> tuple[str, set[str]] | None:
         except (OSError, ValueError, AttributeError):
             return None
         return None
-    present = {entry.name for entry in os.scandir(folder)}
     for kind, names in _UNMARKED.items():
         if present == names:  # all of them: a folder of the user's that shares one name is not taken
             return kind, names

@@ -12,11 +12,14 @@ import html
 import json
 import os
 import re
+import stat
 import sys
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from itertools import chain
+from typing import BinaryIO, Callable, Iterator
 
 #: Files with these endings are read; anything else in a folder is passed over.
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
@@ -27,6 +30,7 @@ class ReadProblem(Exception):
     """An input that cannot be read; the message names the file and the reason."""
 
     def __init__(self, source: str, reason: str):
+        source = shown_name(source)
         super().__init__(f"{source}: {reason}")
         self.source = source
         self.reason = reason
@@ -59,6 +63,8 @@ class RawDocument:
     #: A later piece of a file read in pieces: its articles are numbered on from those of the
     #: pieces before, which only the reader, taking the pieces' results in order, can count.
     continued: bool = False
+    #: A JSONL record's line in its corpus, which problems with it name.
+    line: int | None = None
 
 
 # --------------------------------------------------------------------------- files
@@ -69,10 +75,18 @@ class RawDocument:
 FOLDER_DOCUMENTATION = frozenset({"README", "ANNOTATION", "LICENSE", "CHANGELOG"})
 
 
+def shown_name(path: str) -> str:
+    """A path as printable UTF-8 text: the bytes of a file name that are not UTF-8 (which Python
+    keeps as lone surrogates, and which no UTF-8 output can hold) written as ``\\xNN``."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def find_inputs(paths: list[str]) -> Iterator[str | ReadProblem]:
     """Expand the command-line paths into files, in a stable (sorted) order.
 
-    Folders are walked recursively without following symbolic links into a loop;
+    Folders are walked recursively; a link inside a folder is followed only
+    where it stays inside that folder (a scraped folder's link to /etc/passwd
+    is not an article), while a link named on the command line is followed.
     ``-`` stands for standard input.
     """
     for raw in paths:
@@ -93,7 +107,12 @@ def find_inputs(paths: list[str]) -> Iterator[str | ReadProblem]:
             yield str(path)
 
 
+def _inside(path: str, folder: str) -> bool:
+    return os.path.commonpath([path, folder]) == folder
+
+
 def _walk(folder: Path) -> Iterator[str | ReadProblem]:
+    root = os.path.realpath(folder)
     seen: set[tuple[int, int]] = set()
     stack = [folder]
     while stack:
@@ -105,7 +124,9 @@ def _walk(folder: Path) -> Iterator[str | ReadProblem]:
             continue
         key = (info.st_dev, info.st_ino)
         if key in seen:
-            yield ReadProblem(str(current), "folder link loops back to a folder already read")
+            above = _inside(os.path.realpath(current.parent), os.path.realpath(current))
+            yield ReadProblem(str(current), "folder link loops back to a folder already read" if above
+                              else "folder link leads to a folder already read")
             continue
         seen.add(key)
         try:
@@ -121,10 +142,14 @@ def _walk(folder: Path) -> Iterator[str | ReadProblem]:
                 is_dir = entry.is_dir()
             except OSError:
                 is_dir = False
-            if is_dir:
+            wanted = is_dir or (entry.name.lower().endswith(TEXT_SUFFIXES + CORPUS_SUFFIXES)
+                                and entry.name.split(".")[0] not in FOLDER_DOCUMENTATION)
+            if wanted and entry.is_symlink() and not _inside(os.path.realpath(entry.path), root):
+                yield ReadProblem(entry.path, "link leads outside the folder; not followed "
+                                  "(name it on the command line to read it)")
+            elif is_dir:
                 subfolders.append(Path(entry.path))
-            elif entry.name.lower().endswith(TEXT_SUFFIXES + CORPUS_SUFFIXES) \
-                    and entry.name.split(".")[0] not in FOLDER_DOCUMENTATION:
+            elif wanted:
                 yield entry.path
         stack.extend(reversed(subfolders))
 
@@ -184,24 +209,94 @@ def input_size(paths: list[str]) -> int:
 LARGE_FILE = 8 * 2**20
 #: The size of those pieces, in characters; each is cut at a blank line (else a line end).
 PIECE = 2**20
+#: No real paragraph is near this many characters (about 3 MB): longer ones, a page without line
+#: breaks or a stream of garbage, are left out with a line saying so (cleaning refuses them; a line
+#: longer than a piece is passed over while reading), which bounds the time and memory one takes.
+MAX_PARAGRAPH = 1_000_000
 
 
 def read_file(path: str, on_read: Callable[[int], None] = lambda size: None
               ) -> Iterator[RawDocument | CorpusLines | ReadProblem]:
-    name = path.lower()
-    if name.endswith(CORPUS_SUFFIXES):
+    """One input's documents; ``-`` is standard input, read as a stream (a corpus when its first
+    line is a JSON record). Names are given as ``shown_name`` makes them."""
+    source = shown_name(path)
+    if path == "-":
+        yield from _read_stdin()
+        return
+    if path.lower().endswith(CORPUS_SUFFIXES):
         yield from read_corpus(path, on_read)
         return
-    if path != "-" and _size(path) > LARGE_FILE:
-        yield from _read_large(path, on_read)
+    if _size(path) > LARGE_FILE:
+        with _open_regular(path) as handle:
+            yield from _text_pieces(source, _chunks(handle, PIECE, on_read))
         return
-    data = _read_bytes(path)
-    if path != "-":
-        on_read(len(data))
-    text = decode(data, path)
+    with _open_regular(path) as handle:
+        data = _read(handle, source)
+    on_read(len(data))
+    yield _whole_text(data, source)
+
+
+def _whole_text(data: bytes, source: str) -> RawDocument:
+    text = decode(data, source)
     if not text.strip():
-        raise ReadProblem(path, "file is empty" if not data else "file holds only blank space")
-    yield parse_text(text, path)
+        raise ReadProblem(source, "file is empty" if not data else "file holds only blank space")
+    return parse_text(text, source)
+
+
+def _read_stdin() -> Iterator[RawDocument | CorpusLines | ReadProblem]:
+    """Standard input as a stream: what a small file would give, in bounded memory however much comes.
+
+    Up to ``LARGE_FILE`` is read first: a JSON record on the first line makes
+    it a corpus; text that ends within it is read whole, like a file.
+    """
+    stream = sys.stdin.buffer
+    head = bytearray()
+    while len(head) <= LARGE_FILE:
+        data = stream.read1(PIECE)
+        if not data:
+            break
+        head += data
+    head = bytes(head)
+    rest = _chunks(stream, PIECE)
+    if _starts_with_record(head):
+        blocks = (head[i: i + CORPUS_BLOCK] for i in range(0, len(head), CORPUS_BLOCK))
+        yield from _corpus_runs("-", chain(blocks, rest))
+    elif len(head) <= LARGE_FILE:
+        yield _whole_text(head, "-")
+    else:
+        yield from _text_pieces("-", chain([head], rest))
+
+
+def _starts_with_record(head: bytes) -> bool:
+    """Whether the first non-blank line is a JSON object with a "text": JSON Lines, not prose."""
+    import orjson
+
+    first = head.lstrip(codecs.BOM_UTF8 + b" \t\r\n").split(b"\n", 1)[0]
+    if not first.startswith(b"{"):
+        return False
+    try:
+        record = orjson.loads(first)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(record, dict) and "text" in record
+
+
+def _chunks(handle: BinaryIO, size: int, on_read: Callable[[int], None] = lambda size: None
+            ) -> Iterator[bytes]:
+    """What an open file gives, a read at a time (``read1``: what one read gave is kept even when
+    the next finds damage), telling ``on_read`` how many bytes of the file each took."""
+    raw = getattr(handle, "fileobj", None) or handle  # a gzip file's progress is in compressed bytes
+    taken = 0
+    while True:
+        data = handle.read1(size)
+        if raw is not handle:
+            on_read(raw.tell() - taken)
+            taken = raw.tell()
+        else:
+            on_read(len(data))
+        if not data:
+            return
+        yield data
 
 
 def _size(path: str) -> int:
@@ -211,67 +306,91 @@ def _size(path: str) -> int:
         return 0  # reading it will say what is wrong
 
 
-def _read_large(path: str, on_read: Callable[[int], None]) -> Iterator[RawDocument | ReadProblem]:
-    """A text file too large to hold at once: decoded incrementally, parsed piece by piece.
+def _open_regular(path: str) -> BinaryIO:
+    """Open a file to read, refusing what is not a regular file: a FIFO waits for a writer for ever,
+    /dev/zero and /dev/urandom never end. Opened without blocking, so a FIFO cannot hang the open."""
+    source = shown_name(path)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except PermissionError:
+        raise ReadProblem(source, "permission denied") from None
+    except OSError as error:
+        raise ReadProblem(source, f"cannot read ({error.strerror})") from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise ReadProblem(source, "is a folder" if stat.S_ISDIR(mode) else
+                          "is not a regular file (a pipe, device or socket); give it as - on standard input")
+    os.set_blocking(descriptor, True)
+    return os.fdopen(descriptor, "rb")
+
+
+def _read(handle: BinaryIO, source: str) -> bytes:
+    try:
+        return handle.read()
+    except OSError as error:
+        raise ReadProblem(source, f"cannot read ({error.strerror})") from None
+
+
+def _text_pieces(source: str, chunks: Iterator[bytes]) -> Iterator[RawDocument | ReadProblem]:
+    """Text too large to hold at once: decoded incrementally, parsed piece by piece.
 
     An article that straddles two pieces is split in two; pieces are cut at
-    blank lines to make that rare. Undecodable bytes end the file with a
-    problem that says where; the text before them is kept.
+    blank lines to make that rare. A line longer than a piece is left out with
+    a problem that says where. Undecodable bytes end the text with a problem
+    that says where; the text before them is kept.
     """
-    try:
-        handle = open(path, "rb")
-    except OSError as error:
-        raise ReadProblem(path, f"cannot read ({error.strerror})") from None
-    with handle:
-        head = handle.read(65536)
-        decoder = codecs.getincrementaldecoder(detect_encoding(head, path))()
-        pending = ""
-        chunk, offset, first = head, 0, True
-        while True:
-            try:
-                pending += decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError as error:
-                yield ReadProblem(path, f"undecodable bytes near byte {offset + error.start:,}; "
-                                        "the text before them was read")
-                chunk = b""
-            offset += len(chunk)
-            on_read(len(chunk))
-            while len(pending) > PIECE or (not chunk and pending.strip()):
-                cut = len(pending) if not chunk else _piece_end(pending)
-                piece, pending = pending[:cut], pending[cut:]
-                if piece.strip():
-                    document = parse_text(piece, path)
-                    if not first:
-                        document.title = document.date = None
-                        document.continued = True
-                    first = False
-                    yield document
-            if not chunk:
-                return
-            chunk = handle.read(PIECE)
+    head = next(chunks, b"")
+    if not head.strip():
+        raise ReadProblem(source, "file is empty" if not head else "file holds only blank space")
+    decoder = codecs.getincrementaldecoder(detect_encoding(head[:65536], source))()
+    pending = ""
+    chunk, offset, first = head, 0, True
+    overlong: int | None = None  # characters so far of a line longer than a piece, being passed over
+    while True:
+        try:
+            pending += decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as error:
+            yield ReadProblem(source, f"undecodable bytes near byte {offset + error.start:,}; "
+                                      "the text before them was read")
+            chunk = b""
+        offset += len(chunk)
+        while len(pending) > PIECE or overlong is not None or (not chunk and pending.strip()):
+            if overlong is not None:
+                end = pending.find("\n")
+                overlong += len(pending) if end < 0 else end
+                pending = "" if end < 0 else pending[end + 1:]
+                if end < 0 and chunk:
+                    break
+                yield ReadProblem(source, f"a line of {overlong:,} characters (near byte {offset:,}) is over "
+                                          f"the limit of {MAX_PARAGRAPH:,} for a paragraph; left out")
+                overlong = None
+                continue
+            cut = len(pending) if not chunk else _piece_end(pending)
+            if cut is None:  # the first line fills the whole piece
+                overlong = 0
+                continue
+            piece, pending = pending[:cut], pending[cut:]
+            if piece.strip():
+                document = parse_text(piece, source)
+                if not first:
+                    document.title = document.date = None
+                    document.continued = True
+                first = False
+                yield document
+        if not chunk:
+            return
+        chunk = next(chunks, b"")
 
 
-def _piece_end(text: str) -> int:
-    """Where to cut a piece: after the last blank line in it, else the last line end."""
+def _piece_end(text: str) -> int | None:
+    """Where to cut a piece: after the last blank line in it, else the last line end; None where
+    no line ends within a piece."""
     for separator in ("\n\n", "\n"):
         cut = text.rfind(separator, 0, PIECE)
-        if cut > 0:
+        if cut >= 0:
             return cut + len(separator)
-    return PIECE
-
-
-def _read_bytes(path: str) -> bytes:
-    try:
-        if path == "-":
-            return sys.stdin.buffer.read()
-        with open(path, "rb") as handle:
-            return handle.read()
-    except IsADirectoryError:
-        raise ReadProblem(path, "is a folder") from None
-    except PermissionError:
-        raise ReadProblem(path, "permission denied") from None
-    except OSError as error:
-        raise ReadProblem(path, f"cannot read ({error.strerror})") from None
+    return None
 
 
 # ----------------------------------------------------------------------- encodings
@@ -287,7 +406,7 @@ _BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b
 
 
 def decode(data: bytes, source: str) -> str:
-    """Detect the encoding (BOM, UTF-8, UTF-16 without BOM, GB18030) and decode.
+    """Detect the encoding (BOM, UTF-8, UTF-16 without BOM, GB18030 or Big5) and decode.
 
     Detection, not assumption: each candidate must decode strictly and give
     text that looks like text; a file that fits none is refused by name.
@@ -334,13 +453,41 @@ def _decode(data: bytes, source: str) -> tuple[str, str]:
         if error.start >= len(data) - 3 and _looks_like_text(data[: error.start].decode("utf-8")):
             # A file cut off inside its last character: keep everything before it.
             return data[: error.start].decode("utf-8"), "utf-8"
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise ReadProblem(source, "is in no supported encoding (UTF-8, UTF-16, GB18030/GBK)") from None
-    if not _looks_like_text(text):
-        raise ReadProblem(source, "is in no supported encoding (UTF-8, UTF-16, GB18030/GBK)")
-    return text, "gb18030"
+    readings = []
+    for encoding in ("gb18030", "big5hkscs"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            readings.append((text, encoding))
+    if not readings:
+        raise ReadProblem(source, "is in no supported encoding (UTF-8, UTF-16, GB18030/GBK, Big5)")
+    # Most Big5 bytes are also GBK bytes and the other way round: the reading whose characters are
+    # the common ones of its own encoding is the right one (GB18030 on a tie).
+    return max(readings, key=lambda reading: _common_share(*reading))
+
+
+def _common_share(text: str, encoding: str) -> float:
+    """The share of a text's non-ASCII characters that are common ones of the encoding it was read
+    in: GB2312's (simplified characters and punctuation) for GB18030; for Big5, its symbols and
+    frequent characters (A140-A3BF, A440-C67E). Text read in the wrong one of the two is mostly
+    rare characters."""
+    common = total = 0
+    for ch in text[:20000]:
+        if ch.isascii():
+            continue
+        total += 1
+        try:
+            if encoding == "gb18030":
+                ch.encode("gb2312")
+                common += 1
+            else:
+                code = int.from_bytes(ch.encode("big5"), "big")
+                common += 0xA140 <= code <= 0xA3BF or 0xA440 <= code <= 0xC67E
+        except UnicodeEncodeError:
+            pass
+    return common / total if total else 0.0
 
 
 def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
@@ -416,7 +563,8 @@ def _front_matter(body: str) -> dict[str, str]:
     return meta
 
 
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+#: Bounded, so that text full of "[" and "](" without a ")" costs linear time, not quadratic.
+_MD_LINK = re.compile(r"!?\[([^\]\n]{0,500})\]\([^)\n]{0,2000}\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
 
 
@@ -549,56 +697,100 @@ def _collect(root, blocks: list[Block]) -> None:
 
 #: A corpus is passed on in runs of whole lines of about this many bytes.
 CORPUS_BLOCK = 2**17
+#: A record (one line) longer than this is passed over unread, so one runaway line (a gzip that
+#: expands to gigabytes) cannot take the memory; the largest news story is well under 1 MB.
+MAX_RECORD = 16 * 2**20
 
 
 def read_corpus(path: str, on_read: Callable[[int], None] = lambda size: None) -> Iterator[CorpusLines | ReadProblem]:
     """Stream a JSON Lines corpus: one article a line, never loaded whole.
 
     A line that is not UTF-8 or not a record is a problem of its own; the
-    corpus goes on. A damaged file ends with a problem that says where; the
-    whole lines before the damage are read.
+    corpus goes on. A gzip file is checked whole first (its checksum is at its
+    end): a damaged one is refused, as its text cannot be trusted anywhere; one
+    cut short gives the whole lines before the cut and a problem naming the line.
     """
+    source = shown_name(path)
+    gzipped = path.lower().endswith(".gz")
+    if gzipped:
+        with _open_regular(path) as raw:
+            damage = _gzip_damage(raw)
+        if damage:
+            raise ReadProblem(source, f"is a damaged gzip file ({damage}); nothing was read from it")
+    with _open_regular(path) as raw, (gzip.GzipFile(fileobj=raw) if gzipped else raw) as handle:
+        yield from _corpus_runs(source, _chunks(handle, CORPUS_BLOCK, on_read))
+
+
+def _gzip_damage(raw: BinaryIO) -> str | None:
+    """Why a gzip file's data is wrong (a bad checksum or bad deflate data), or None where it is
+    intact or only cut short (the text before a cut is sound)."""
     try:
-        raw = open(path, "rb")
-    except PermissionError:
-        raise ReadProblem(path, "permission denied") from None
-    except OSError as error:
-        raise ReadProblem(path, f"cannot read ({error.strerror})") from None
-    with raw, (gzip.GzipFile(fileobj=raw) if path.lower().endswith(".gz") else raw) as handle:
-        parts: list[bytes] = []  # read and not yet passed on, joined once per run (a line can be long)
-        waiting = lines = records = size = taken = 0
-        while True:
-            try:  # read1: what one read gave is kept even when the next finds damage
-                data = handle.read1(CORPUS_BLOCK)
-            except (OSError, EOFError) as error:
-                data, damage = b"", error
-            else:
-                damage = None
-            if size == 0 and data.startswith(codecs.BOM_UTF8):
-                data = data[len(codecs.BOM_UTF8):]
-                size = len(codecs.BOM_UTF8)
-            size += len(data)
-            parts.append(data)
-            waiting += len(data)
-            if data and (waiting < CORPUS_BLOCK or b"\n" not in data):
-                continue  # a run ends at the last line end of the read that fills it
-            pending = b"".join(parts)
-            cut = pending.rfind(b"\n") + 1 if data or damage else len(pending)
-            on_read(raw.tell() - taken)
-            taken = raw.tell()
-            if cut:
-                run = pending[:cut]
-                yield CorpusLines(path, lines + 1, records, run)
-                pieces = run.split(b"\n")
-                lines += len(pieces) - 1
-                records += sum(1 for line in pieces if line.strip())
-            parts, waiting = [pending[cut:]], len(pending) - cut
-            if damage is not None:
-                raise ReadProblem(path, f"line {lines + 1}: file is damaged ({damage})")
-            if not data:
-                break
-        if size == 0:
-            raise ReadProblem(path, "file is empty")
+        with gzip.GzipFile(fileobj=raw) as handle:
+            while handle.read1(2**20):
+                pass
+    except EOFError:
+        return None
+    except (OSError, zlib.error) as error:
+        return str(error)
+    return None
+
+
+def _corpus_runs(source: str, chunks: Iterator[bytes]) -> Iterator[CorpusLines | ReadProblem]:
+    """Runs of whole lines of a corpus; a line over ``MAX_RECORD`` is passed over with a problem,
+    keeping its number, so the records after it keep theirs."""
+    parts: list[bytes] = []  # read and not yet passed on, joined once per run (a line can be long)
+    waiting = tail = 0  # bytes held, and of them those after the last line end
+    lines = records = size = 0
+    overlong: int | None = None  # the bytes so far of a record over the limit, being passed over
+    while True:
+        try:
+            data, damage = next(chunks, b""), None
+        except (OSError, EOFError, zlib.error) as error:
+            data, damage = b"", error
+        at_end = not data
+        if size == 0 and data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8):]
+            size = len(codecs.BOM_UTF8)
+        size += len(data)
+        if overlong is not None:
+            end = data.find(b"\n")
+            overlong += len(data) if end < 0 else end
+            if end < 0 and not at_end:
+                continue
+            lines, records = lines + 1, records + 1
+            yield ReadProblem(source, f"line {lines}: a record of {overlong:,} bytes is over the limit of "
+                                      f"{MAX_RECORD:,}; left out")
+            overlong = None
+            data = data[end + 1:] if end >= 0 else b""
+        parts.append(data)
+        waiting += len(data)
+        newline = data.rfind(b"\n")
+        tail = tail + len(data) if newline < 0 else len(data) - newline - 1
+        over = tail > MAX_RECORD
+        if not at_end and not over and (waiting < CORPUS_BLOCK or newline < 0):
+            continue  # a run ends at the last line end of the read that fills it
+        pending = b"".join(parts)
+        cut = len(pending) if at_end and damage is None and not over else len(pending) - tail
+        if cut:
+            run = pending[:cut]
+            yield CorpusLines(source, lines + 1, records, run)
+            pieces = run.split(b"\n")
+            lines += len(pieces) - 1
+            records += sum(1 for line in pieces if line.strip())
+        parts, waiting = ([], 0) if over else ([pending[cut:]], len(pending) - cut)
+        if over:
+            overlong, tail = tail, 0
+            if not at_end:
+                continue
+            lines, records = lines + 1, records + 1
+            yield ReadProblem(source, f"line {lines}: a record of {overlong:,} bytes is over the limit of "
+                                      f"{MAX_RECORD:,}; left out")
+        if damage is not None:
+            raise ReadProblem(source, f"line {lines + 1}: file is damaged ({damage}); the lines before it were read")
+        if at_end:
+            break
+    if size == 0:
+        raise ReadProblem(source, "file is empty")
 
 
 def _corpus_record(line: bytes, path: str, line_number: int, record_number: int) -> RawDocument:
@@ -606,23 +798,33 @@ def _corpus_record(line: bytes, path: str, line_number: int, record_number: int)
 
     try:
         record = orjson.loads(line)
+        checked = True
     except orjson.JSONDecodeError:  # orjson is strict: the json module says what is wrong, or reads it
-        record = _json_record(line, path, line_number)
+        record, checked = _json_record(line, path, line_number), False
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         raise ReadProblem(path, f"line {line_number}: a record needs a \"text\" string")
+    title = str(record["title"]) if record.get("title") else None
+    date = str(record["date"]) if record.get("date") else None
+    record_id = str(record["id"]) if record.get("id") is not None else None
+    if not checked and not all(_is_text(value) for value in (record["text"], title, date, record_id)):
+        raise ReadProblem(path, f"line {line_number}: holds a lone surrogate escape (such as \\ud800), "
+                                "which is half a character, not text")
     # Each line is a block, as in a text file: corpora put one paragraph per line
     # (some with blank lines between, some without); hard wraps are joined later.
     blocks = [Block(line.strip()) for line in record["text"].splitlines() if line.strip()]
-    title = record.get("title")
-    return RawDocument(
-        source=path,
-        blocks=blocks,
-        title=str(title) if title else None,
-        date=str(record["date"]) if record.get("date") else None,
-        record_id=str(record["id"]) if record.get("id") is not None else None,
-        single_article=True,
-        first_article=record_number,
-    )
+    return RawDocument(source=path, blocks=blocks, title=title, date=date, record_id=record_id,
+                       single_article=True, first_article=record_number, line=line_number)
+
+
+def _is_text(value: str | None) -> bool:
+    """Whether a string is text UTF-8 can hold: the json module reads a lone surrogate escape."""
+    if value is None or value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _json_record(line: bytes, path: str, line_number: int):
@@ -632,3 +834,5 @@ def _json_record(line: bytes, path: str, line_number: int):
         raise ReadProblem(path, f"line {line_number}: not UTF-8 text") from None
     except json.JSONDecodeError as error:
         raise ReadProblem(path, f"line {line_number}: not a JSON object ({error.msg})") from None
+    except RecursionError:
+        raise ReadProblem(path, f"line {line_number}: nested too deeply to be a record") from None

@@ -14,7 +14,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from .classifier import Theme, embedding_features, paragraph_tokens, typical_word_features
+from .classifier import Theme, embedding_features, paragraph_tokens, softmax, typical_word_features
 from .corpus import Paragraph, article_key
 from .labels import Label
 
@@ -158,9 +158,7 @@ class CalibratedThemes(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, features) -> np.ndarray:
-        logits = self.inverse_temperature_ * self.model_.decision_function(features)
-        exponentials = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return exponentials / exponentials.sum(axis=1, keepdims=True)
+        return softmax(self.inverse_temperature_ * self.model_.decision_function(features))
 
     def predict(self, features) -> np.ndarray:
         return self.classes_[self.predict_proba(features).argmax(axis=1)]
@@ -177,9 +175,7 @@ def inverse_temperature(decisions: np.ndarray, truth: np.ndarray) -> float:
     true_scores = decisions[np.arange(len(truth)), truth]
 
     def slope_and_curvature(beta: float) -> tuple[float, float]:
-        logits = beta * decisions
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
+        p = softmax(beta * decisions)
         mean = (p * decisions).sum(axis=1)
         variance = (p * decisions ** 2).sum(axis=1) - mean ** 2
         return float(np.mean(mean - true_scores)), float(np.mean(variance))
@@ -345,12 +341,14 @@ class TrainingSet:
     themes: list[str]
     groups: list[str]
     ids: list[str]
+    #: Each text's segmentation, as its paragraph already holds it.
+    words: list[list[str]]
 
 
 def training_set(paragraphs: list[Paragraph], labels: dict[str, Label]) -> TrainingSet:
     """Each labeled paragraph once (its first occurrence), grouped by its article."""
     seen: set[str] = set()
-    rows = TrainingSet([], [], [], [])
+    rows = TrainingSet([], [], [], [], [])
     for p in paragraphs:
         if p.id in labels and p.id not in seen:
             seen.add(p.id)
@@ -358,6 +356,7 @@ def training_set(paragraphs: list[Paragraph], labels: dict[str, Label]) -> Train
             rows.themes.append(labels[p.id].theme)
             rows.groups.append(article_key(p))
             rows.ids.append(p.id)
+            rows.words.append(p.words)
     return rows
 
 

@@ -60,10 +60,23 @@ def train_pages(seed_pages: Path, out: Path, *args: str, env: dict | None = None
                           cwd=ROOT, capture_output=True, timeout=600, env=env)
 
 
+#: The options of ``fresh_training``: a shorter K search than the default 4-16 keeps the suite quick.
+FRESH_TRAINING = ("--k-range", "4-8")
+
+
 @pytest.fixture(scope="session")
 def fresh_training(tmp_path_factory, seed_pages) -> tuple[Path, str]:
-    """``python train.py`` on the seed pages, every other option at its default: (its folder, what it printed)."""
+    """``python train.py`` on the seed pages, K searched over 4-8: (its folder, what it printed)."""
     out = tmp_path_factory.mktemp("training") / "models"
-    result = train_pages(seed_pages, out)
+    result = train_pages(seed_pages, out, *FRESH_TRAINING)
     assert result.returncode == 0, result.stderr.decode()
     return out, result.stdout.decode("utf-8")
+
+
+def write_manifest(models: Path, manifest: dict) -> None:
+    """A forged manifest with its own checksum made to agree, as a careful vandal would: what is then
+    refused is the content, not the edit."""
+    from countythemes.modelfiles import _own_checksum
+
+    manifest["checksum"] = _own_checksum(manifest)
+    (models / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")

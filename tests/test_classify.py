@@ -103,6 +103,9 @@ def test_a_model_file_replaced_by_a_pickle_is_never_executed(tmp_path):
     (models / "classifier.json").write_bytes(payload)
     manifest = json.loads((models / "manifest.json").read_text(encoding="utf-8"))
     manifest["files"]["classifier.json"] = hashlib.sha256(payload).hexdigest()  # even with a matching checksum
+    from countythemes.modelfiles import _own_checksum
+
+    manifest["checksum"] = _own_checksum(manifest)  # and a manifest that agrees with itself
     (models / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     result = run("analyze.py", "classify", "seeds/", "--models", str(models))
     assert result.returncode == 2

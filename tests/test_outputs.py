@@ -168,3 +168,17 @@ def test_an_interrupted_report_leaves_the_previous_one_whole(tmp_path, tiny):
     assert report.returncode == 143
     assert _snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report", "tiny.txt"]
+
+
+def test_a_read_only_target_is_refused_before_the_training(tmp_path):
+    import shutil
+
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-rm", "true"]).returncode != 0:
+        pytest.skip("needs unshare to mount a read-only file system")
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    script = (f"mount -t tmpfs -o ro tmpfs '{mount}' && exec '{sys.executable}' train.py --out '{mount}/models'")
+    result = subprocess.run(["unshare", "-rm", "sh", "-c", script], cwd=ROOT, capture_output=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.decode().strip().splitlines() == [
+        f"error: {mount}/models: cannot write into {mount} (read-only or no permission); give --out a new folder"]

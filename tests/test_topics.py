@@ -16,7 +16,7 @@ def _topics(folder):
 def test_train_prints_the_k_curve_and_the_chosen_k(fresh_training):
     folder, printed = fresh_training
     rows = re.findall(r"^\s+(\d+)\s+(-?\d\.\d{3})\s+(-?\d+\.\d{3})\s+(\S+)\s+(\S+)$", printed, re.M)
-    assert [int(r[0]) for r in rows] == list(range(4, 11))
+    assert [int(r[0]) for r in rows] == list(range(4, 9))
     assert rows[0][3] == rows[1][3] == "–"  # five anchored themes need K > 5 for a seeded model
     chosen = int(re.search(r"^chosen: K = (\d+), unseeded", printed, re.M).group(1))
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
