@@ -48,6 +48,28 @@ def corpus_sentences(paths: list[Path]) -> Iterator[list[str]]:
                         yield tokens
 
 
+class TokenFile:
+    """The archives' paragraphs as tokens, one paragraph a line in a file: gensim reads it once per
+    epoch as a stream instead of the process holding some 20 million tokens as Python strings."""
+
+    def __init__(self, path: Path, paragraphs: int, tokens: int):
+        self.path, self.paragraphs, self.tokens = Path(path), paragraphs, tokens
+
+    @classmethod
+    def write(cls, corpora: list[Path], path: Path) -> "TokenFile":
+        paragraphs = tokens = 0
+        with open(path, "w", encoding="utf-8") as out:
+            for sentence in corpus_sentences(corpora):
+                out.write(" ".join(sentence) + "\n")
+                paragraphs, tokens = paragraphs + 1, tokens + len(sentence)
+        return cls(path, paragraphs, tokens)
+
+    def __iter__(self) -> Iterator[list[str]]:
+        with open(self.path, encoding="utf-8") as lines:
+            for line in lines:
+                yield line.split()
+
+
 def file_checksum(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -56,7 +78,7 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def train_vectors(sentences: list[list[str]], seed: int, parameters: dict = PARAMETERS) -> tuple[np.ndarray, list[str]]:
+def train_vectors(sentences, seed: int, parameters: dict = PARAMETERS) -> tuple[np.ndarray, list[str]]:
     """Word vectors (unit length, float16) and their words, most frequent first.
 
     One worker thread and a fixed seed make two trainings identical (several
@@ -141,16 +163,19 @@ def unit_rows(matrix: np.ndarray) -> np.ndarray:
 def rebuild_vectors(corpora: list[Path], seed: int, parameters: dict = PARAMETERS) -> tuple[dict, bytes, np.ndarray]:
     """Train the word vectors on ``corpora``: the vocabulary file (with the parameters and each
     corpus's SHA-256, so that one can tell which archives made them), the ``.npy`` bytes and the array."""
-    sentences = list(corpus_sentences(corpora))
-    vectors, words = train_vectors(sentences, seed, parameters)
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="countythemes-vectors-") as scratch:
+        sentences = TokenFile.write(corpora, Path(scratch) / "tokens.txt")
+        vectors, words = train_vectors(sentences, seed, parameters)
     vocabulary = {
         "words": words,
         "parameters": dict(parameters),
         "seed": seed,
         "corpora": [{"file": Path(p).name, "bytes": Path(p).stat().st_size, "sha256": file_checksum(Path(p))}
                     for p in corpora],
-        "corpora_paragraphs": len(sentences),
-        "corpora_tokens": sum(map(len, sentences)),
+        "corpora_paragraphs": sentences.paragraphs,
+        "corpora_tokens": sentences.tokens,
         "tokens": "countythemes.tokens: segment, then tokenize_filter (no stopwords, numbers or punctuation)",
     }
     return vocabulary, vectors_payload(vectors), vectors

@@ -249,14 +249,22 @@ def _check_manifest(manifest: dict) -> None:
     themes = _dict(manifest, "themes")
     _need(all(isinstance(themes.get(key), str) for key in order), "themes must name every theme of theme_order")
     _number(_dict(manifest, "training"), "labeled", "training.")
+    _need(isinstance(manifest.get("zero_shot", False), bool), "zero_shot must be true or false")
+    if manifest.get("zero_shot"):  # a codebook without labels: nothing was cross-validated
+        _need("cross_validation" not in manifest, "a zero-shot manifest cannot hold cross-validation")
+    else:
+        _check_cross_validation(manifest, order)
+    topics = _dict(manifest, "topics")
+    _need(isinstance(topics.get("rule"), str), "topics.rule must be a string")
+
+
+def _check_cross_validation(manifest: dict, order: list[str]) -> None:
     cross_validation = _dict(manifest, "cross_validation")
     _number(cross_validation, "folds", "cross_validation.")
     model = _dict(cross_validation, "model", "cross_validation.")
     _array(model, "confusion", (len(order), len(order)))
     for part in ("model", "majority", "typical_words"):
         _number(_dict(cross_validation, part, "cross_validation."), "macro_f1", f"cross_validation.{part}.")
-    topics = _dict(manifest, "topics")
-    _need(isinstance(topics.get("rule"), str), "topics.rule must be a string")
 
 
 def _check_classifier(model: dict) -> None:

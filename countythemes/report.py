@@ -432,7 +432,8 @@ def build_report(rows: list[ReportRow], corpus: list[str], manifest: dict, topic
     files["topic_selection.png"] = png_bytes(draw_topic_selection(topics["curve"], topics["k"], topics["seeded"]), dpi)
     matrix = topic_theme_matrix(rows, topics["k"], keys)
     files["topic_theme.png"] = png_bytes(draw_topic_theme(matrix, topics["topics"], keys, names), dpi)
-    files["classifier.png"] = png_bytes(draw_classifier(manifest["cross_validation"], keys, names), dpi)
+    if "cross_validation" in manifest:  # a zero-shot classifier was never cross-validated
+        files["classifier.png"] = png_bytes(draw_classifier(manifest["cross_validation"], keys, names), dpi)
     files["paragraphs.csv"] = csv_bytes(
         ["source", "article", "article_index", "article_id", "date", "paragraph", "id", "county", "city", "province",
          "place_source", "label", "predicted", "confidence", "uncertain", "topic", "counted", "text"],
@@ -453,6 +454,7 @@ def build_report(rows: list[ReportRow], corpus: list[str], manifest: dict, topic
         ("classifier.png", "分类器的可靠性 How good the classifier is",
          "按文章分组交叉验证的混淆矩阵：行是人工标注，列是模型预测，对角线为预测正确；行旁为各主题的 F1。"),
     ]
+    sections = [section for section in sections if section[0] in files]
     files["index.html"] = index_html("县域新闻主题报告", sections, notes,
                                      ["theme_mix_by_county.csv", "paragraphs.csv"])
     return files
