@@ -292,7 +292,10 @@ def _scores(truth: list[str], predicted, keys: list[str]) -> dict:
 
 
 def cross_validate(data: TrainingSet, themes: list[Theme], seed: int, folds: int = 5) -> dict:
-    """Grouped CV (no article on both sides) of the model and two baselines on the same folds."""
+    """Grouped CV (no article on both sides) of the model and two baselines on the same folds.
+
+    ``out_of_fold`` holds each paragraph's theme probabilities (themes in ``themes`` order) from the
+    fold that held its article out: for ``out_of_fold_model``, not the manifest."""
     from sklearn.dummy import DummyClassifier
     from sklearn.model_selection import StratifiedGroupKFold
 
@@ -305,11 +308,14 @@ def cross_validate(data: TrainingSet, themes: list[Theme], seed: int, folds: int
     predicted = {"model": np.empty(len(truth), dtype=object), "majority": np.empty(len(truth), dtype=object),
                  "typical_words": np.empty(len(truth), dtype=object)}
     confidence = np.zeros(len(truth))
+    out_of_fold = np.zeros((len(truth), len(keys)))
     for train, test in splitter.split(texts, truth, groups):
         model = build_pipeline(seed, themes, calibration_folds(truth[train])).fit(texts[train], truth[train])
         probabilities = model.predict_proba(texts[test])
         predicted["model"][test] = model.classes_[probabilities.argmax(axis=1)]
         confidence[test] = probabilities.max(axis=1)
+        # in theme order; a theme missing from a training fold keeps probability 0
+        out_of_fold[np.ix_(test, [keys.index(str(c)) for c in model.classes_])] = probabilities
         predicted["majority"][test] = DummyClassifier(strategy="most_frequent").fit(
             texts[train], truth[train]).predict(texts[test])
         predicted["typical_words"][test] = TypicalWordsClassifier(themes).fit(
@@ -325,7 +331,22 @@ def cross_validate(data: TrainingSet, themes: list[Theme], seed: int, folds: int
                            "accuracy_confident": round(float(correct[~flagged].mean()), 4) if (~flagged).any() else None}
     result["folds"] = n_splits
     result["grouped_by"] = "article"
+    result["out_of_fold"] = out_of_fold
     return result
+
+
+def out_of_fold_model(data: TrainingSet, keys: list[str], probabilities: np.ndarray) -> dict:
+    """What the report's error-adjusted shares need from cross-validation, as plain numbers: every
+    labeled paragraph's label, article (numbered in order) and out-of-fold theme probabilities.
+
+    Whatever the classifier is, these say how it errs on articles it has not
+    seen; ``shares`` estimates the misclassification rates from them, and
+    resamples their articles for the rates' own uncertainty.
+    """
+    numbers: dict[str, int] = {}
+    return {"theme_order": list(keys), "ids": list(data.ids), "labels": list(data.themes),
+            "articles": [numbers.setdefault(group, len(numbers)) for group in data.groups],
+            "probabilities": probabilities.tolist()}
 
 
 def fit_final(data: TrainingSet, themes: list[Theme], seed: int, threshold: float) -> dict:
