@@ -51,8 +51,8 @@ ESTIMATORS = ("cc", "pcc", "acc", "pacc")
 #: Chosen by ``bench/shares.py`` (the table is in the README): coverage of its 90% intervals at least
 #: 85% on every mix, and the lowest mean absolute error among those that reach it.
 DEFAULT = "pacc"
-NAMES = {"cc": "按分类计数（未校正）", "pcc": "按概率加权（未校正）", "acc": "误差校正计数（ACC）",
-         "pacc": "概率误差校正（PACC）"}
+NAMES = {"cc": "按分类计数，未校正", "pcc": "按概率加权，未校正", "acc": "误差校正计数 ACC",
+         "pacc": "概率误差校正 PACC"}
 #: Below this many articles, resampling articles cannot show how uncertain a share is.
 MIN_ARTICLES_FOR_INTERVAL = 3
 SAMPLES = 1000
