@@ -33,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from countythemes.shares import DEFAULT, ESTIMATORS, ArticleTotals, Calibration, estimate  # noqa: E402
+from countythemes.shares import DEFAULT, ESTIMATORS, ArticleTotals, Calibration, estimates  # noqa: E402
 
 KEYS = ["industry", "employment", "cadres", "environment", "finance", "other"]
 #: Mixes over KEYS: the training set's own, and ones unlike it.
@@ -95,10 +95,10 @@ def main() -> int:
                 themes = rng.choice(6, size=n, p=truth_share)
                 rows = np.array([rng.choice(by_theme[t]) for t in themes])
                 place = ArticleTotals.of(held.articles[rows], held.probabilities[rows], np.full(n, -1))
+                found = estimates(place, point, resampled, ESTIMATORS, rng, args.samples)  # the same resamples
                 for method in ESTIMATORS:
-                    found = estimate(place, point, method, rng, args.samples,
-                                     resampled if method in ("acc", "pacc") else point)
-                    _record(results[(method, mix, n)], truth_share, found.share, found.low, found.high)
+                    _record(results[(method, mix, n)], truth_share, found[method].share, found[method].low,
+                            found[method].high)
                 _record(results[("ppi", mix, n)], truth_share, *ppi(held.probabilities[rows], themes, rng))
     _table(results, methods)
     summary = {m: (np.mean([np.mean(results[(m, mix, n)][0]) for mix in MIXES for n in SIZES]),

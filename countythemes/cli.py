@@ -401,11 +401,10 @@ def _topics(args) -> int:
 def _report(args) -> int:
     import tempfile
 
-    from .corpus import renumbered_paragraph
     from .folders import FolderError, check_target, write_folder
     from .labels import LabelError, label_themes
     from .modelfiles import read_manifest, read_model_file, read_out_of_fold
-    from .report import ReportError, Tally, build_report, paragraph_rows
+    from .report import ReportError, Tally, build_report, paragraph_rows, renumbered_row
 
     out = Path(args.out)
     try:
@@ -424,7 +423,7 @@ def _report(args) -> int:
     problems = _Problems()
     print(f"reading and classifying {' '.join(map(shown_name, args.corpus))} …", file=sys.stderr)
     classified = _annotated(args.corpus, lambda paragraphs: paragraph_rows(paragraphs, scorer, topic_scorer),
-                            renumbered_paragraph, problems, workers=None)
+                            renumbered_row, problems, workers=None)
     with tempfile.TemporaryDirectory(prefix="countythemes-report-") as scratch:
         rows = Path(scratch) / "paragraphs.csv"
         with open(rows, "wb") as handle:  # streamed: the report keeps only numbers per paragraph

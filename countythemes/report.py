@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import array
 import csv
+import functools
 import heapq
 import html
 import io
@@ -25,7 +26,7 @@ import numpy as np
 
 from .labels import spreadsheet_safe
 from .shares import DEFAULT, MIN_ARTICLES_FOR_INTERVAL, NAMES as ESTIMATOR_NAMES, SAMPLES, ArticleTotals, \
-    Calibration, estimate
+    Calibration, estimates
 
 #: Okabe–Ito colours (distinguishable with colour blindness) for the themes; ``other`` is grey.
 PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442", "#000000"]
@@ -74,6 +75,10 @@ class ReportRow:
     counted: bool  # False for a repeat of a paragraph already counted elsewhere
     text: str
     scores: dict[str, float] = field(default_factory=dict)  # every theme's probability
+    #: The paragraphs.csv line's cells but label and counted, CSV-encoded where the row was made (in a
+    #: worker process, so the process writing the file only joins them): before label, between, and the
+    #: text where encoding changed it (else None: the text as it is).
+    encoded: tuple[str, str, str | None] | None = None
 
     @property
     def theme(self) -> str:
@@ -84,11 +89,27 @@ class ReportRow:
     def article_key(self) -> str:
         return f"{self.source}#{self.article_index}"
 
-    def cells(self) -> list:
-        return [self.source, self.article, self.article_index, self.article_id or "", self.date or "",
-                self.paragraph, self.id, self.county or "", self.city or "", self.province or "",
-                self.place_source or "", self.label or "", self.predicted, self.confidence, self.uncertain,
-                self.topic, self.counted, self.text]
+    def encode(self) -> tuple[str, str, str | None]:
+        """The CSV cells but label and counted (which depend on what came before): see ``encoded``."""
+        text = _csv_cells([self.text])
+        return (_csv_cells([self.source, self.article, self.article_index, self.article_id or "", self.date or "",
+                            self.paragraph, self.id, self.county or "", self.city or "", self.province or "",
+                            self.place_source or ""]),
+                _csv_cells([self.predicted, self.confidence, self.uncertain, self.topic]),
+                None if text == self.text else text)
+
+
+_CELLS = io.StringIO()
+_CELL_WRITER = csv.writer(_CELLS, lineterminator="")
+
+
+def _csv_cells(cells: list) -> str:
+    """Cells as one CSV line without its end (text cells escaped with ``spreadsheet_safe``); joining such
+    pieces with commas gives what one ``writerow`` of all cells gives."""
+    _CELLS.seek(0)
+    _CELLS.truncate()
+    _CELL_WRITER.writerow([spreadsheet_safe(cell) for cell in cells])
+    return _CELLS.getvalue()
 
 
 def theme_order(keys: list[str]) -> list[str]:
@@ -99,6 +120,7 @@ def theme_order(keys: list[str]) -> list[str]:
 _YEAR = re.compile(r"\s*(\d{4})(?!\d)")
 
 
+@functools.lru_cache(maxsize=4096)
 def year_of(date: str | None) -> int:
     """The year of a date such as 2019-03-05 or 2019年3月5日; -1 where there is none."""
     found = _YEAR.match(date or "")
@@ -149,9 +171,7 @@ class Tally:
         self.position = {k: i for i, k in enumerate(self.order)}
         self.labels = labels
         self.text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
-        self.text.write("\ufeff")
-        self.writer = csv.writer(self.text, lineterminator="\n")
-        self.writer.writerow(PARAGRAPH_COLUMNS)
+        self.text.write("\ufeff" + ",".join(PARAGRAPH_COLUMNS) + "\n")
         self.seen: set[str] = set()
         self.places: dict[tuple[str, str, str], int] = {}
         self.articles: dict[str, int] = {}
@@ -171,7 +191,8 @@ class Tally:
         row.counted = row.id not in self.seen
         self.seen.add(row.id)
         self.rows += 1
-        self.writer.writerow([spreadsheet_safe(cell) for cell in row.cells()])
+        before, between, text = row.encoded or row.encode()
+        self.text.write(f"{before},{row.label or ''},{between},{row.counted},{row.text if text is None else text}\n")
         if not row.counted:
             return
         self.counted += 1
@@ -192,11 +213,9 @@ class Tally:
         """The ``EVIDENCE`` most confident paragraphs of each place and theme, and as many of the least
         confident among those flagged uncertain; ties go to the earlier paragraph."""
         key, n = (place, theme), self.counted
-        shown = Evidence(row.source, row.article, row.date or "", row.confidence, row.label is not None,
-                         row.uncertain, row.text)
-        _keep(self.confident.setdefault(key, []), (row.confidence, -n, shown))
+        _keep(self.confident.setdefault(key, []), (row.confidence, -n), row)
         if row.uncertain and row.label is None:
-            _keep(self.doubtful.setdefault(key, []), (-row.confidence, -n, shown))
+            _keep(self.doubtful.setdefault(key, []), (-row.confidence, -n), row)
 
     def close(self) -> None:
         """Everything written through to ``out``."""
@@ -224,12 +243,12 @@ class Tally:
         return confident, [e for e in doubtful if e not in confident]
 
 
-def _keep(heap: list, item: tuple) -> None:
-    """Keep the ``EVIDENCE`` largest items (by their first two entries) in a min-heap."""
-    if len(heap) < EVIDENCE:
-        heapq.heappush(heap, item)
-    elif item[:2] > heap[0][:2]:
-        heapq.heapreplace(heap, item)
+def _keep(heap: list, rank: tuple[float, int], row: ReportRow) -> None:
+    """Keep the ``EVIDENCE`` rows of largest ``rank`` in a min-heap (an ``Evidence`` made only when kept)."""
+    if len(heap) < EVIDENCE or rank > heap[0][:2]:
+        shown = Evidence(row.source, row.article, row.date or "", row.confidence, row.label is not None,
+                         row.uncertain, row.text)
+        (heapq.heappush if len(heap) < EVIDENCE else heapq.heapreplace)(heap, (*rank, shown))
 
 
 @dataclass
@@ -263,9 +282,9 @@ class Estimator:
 
     def __call__(self, table: Table, rows: np.ndarray) -> Shares:
         totals = table.totals(rows)
-        counted = estimate(totals, self.rates, "cc", np.random.default_rng(self.seed), self.samples)
-        adjusted = estimate(totals, self.rates, self.method, np.random.default_rng(self.seed), self.samples,
-                            resampled_rates=self.resampled)
+        found = estimates(totals, self.rates, self.resampled, ("cc", self.method), np.random.default_rng(self.seed),
+                          self.samples)
+        counted, adjusted = found["cc"], found[self.method]
         return Shares(len(rows), totals.articles, counted.share, counted.low, counted.high, adjusted.share,
                       adjusted.low, adjusted.high)
 
@@ -766,13 +785,24 @@ def paragraph_rows(paragraphs: list, theme_scorer, topic_scorer) -> list[ReportR
     words = [p.words for p in paragraphs]
     verdicts = theme_scorer.classify_all([p.text for p in paragraphs], words)
     topics = topic_scorer.topics(words)
-    return [ReportRow(
+    rows = [ReportRow(
         source=p.source, article=p.article, article_index=p.article_index, article_id=p.article_id, date=p.date,
         paragraph=p.paragraph, id=p.id,
         county=p.county, city=p.city, province=p.province, place_source=p.place_source,
         label=None, predicted=verdict["theme"], confidence=verdict["confidence"],
         uncertain=verdict["uncertain"], topic=topic["topic"], counted=True, text=p.text, scores=verdict["scores"])
         for p, verdict, topic in zip(paragraphs, verdicts, topics)]
+    for row in rows:
+        row.encoded = row.encode()
+    return rows
+
+
+def renumbered_row(row: ReportRow, articles_before: int) -> ReportRow:
+    """A row of a later input with its article number moved on (its CSV cells then made anew)."""
+    if articles_before:
+        row.article_index += articles_before
+        row.encoded = None
+    return row
 
 
 def _cells(shares: Shares, i: int) -> list:

@@ -39,11 +39,12 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-__all__ = ["ESTIMATORS", "DEFAULT", "NAMES", "Calibration", "ArticleTotals", "Estimate", "estimate",
-           "adjusted", "MIN_ARTICLES_FOR_INTERVAL"]
+__all__ = ["ESTIMATORS", "DEFAULT", "NAMES", "Calibration", "Rates", "ArticleTotals", "Estimate", "estimate",
+           "estimates", "adjusted", "MIN_ARTICLES_FOR_INTERVAL"]
 
 #: cc: classify and count; pcc: mean of the calibrated probabilities; acc and pacc: the same, adjusted
 #: by the misclassification rates (hard and soft) measured in cross-validation.
@@ -88,15 +89,29 @@ class Calibration:
         np.add.at(soft, (article, self.labels), self.probabilities)
         return hard, soft, hard.sum(axis=2)
 
-    def rates(self, rng: np.random.Generator | None = None, samples: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """The misclassification matrices M (hard and soft; M[..., j, i] = P(predicted j | theme i)),
-        with ``rng``: ``samples`` of them, each from the training articles resampled."""
+    def rates(self, rng: np.random.Generator | None = None, samples: int = 0) -> "Rates":
+        """The misclassification rates measured on these paragraphs; with ``rng``, ``samples`` of them,
+        each from the training articles resampled."""
         hard, soft, labeled = self.per_article()
         if rng is None:
-            return _rates(hard.sum(axis=0), labeled.sum(axis=0)), _rates(soft.sum(axis=0), labeled.sum(axis=0))
+            return Rates(_rates(hard.sum(axis=0), labeled.sum(axis=0)), _rates(soft.sum(axis=0), labeled.sum(axis=0)))
         weights = _resample_weights(rng, len(hard), samples).astype(np.float64)
-        return (_rates(np.einsum("ba,aij->bij", weights, hard), weights @ labeled),
-                _rates(np.einsum("ba,aij->bij", weights, soft), weights @ labeled))
+        return Rates(_rates(np.einsum("ba,aij->bij", weights, hard), weights @ labeled),
+                     _rates(np.einsum("ba,aij->bij", weights, soft), weights @ labeled))
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Misclassification matrices M[..., j, i] = P(predicted j | theme i): ``hard`` counts predictions,
+    ``soft`` sums probabilities; one pair, or a stack of resampled ones. Their pseudo-inverses are
+    computed once, however many places are adjusted with them."""
+
+    hard: np.ndarray
+    soft: np.ndarray
+
+    @cached_property
+    def inverses(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.linalg.pinv(self.hard), np.linalg.pinv(self.soft)
 
 
 def _rates(joint: np.ndarray, labeled: np.ndarray) -> np.ndarray:
@@ -146,7 +161,11 @@ class ArticleTotals:
 def adjusted(observed: np.ndarray, rates: np.ndarray) -> np.ndarray:
     """Solve observed = rates @ true for the true shares (batched over leading axes), clip negative
     shares to 0 and renormalise; a singular ``rates`` gets its least-squares (pseudo-inverse) answer."""
-    solved = np.einsum("...ij,...j->...i", np.linalg.pinv(rates), observed)
+    return _adjusted(observed, np.linalg.pinv(rates))
+
+
+def _adjusted(observed: np.ndarray, inverse: np.ndarray) -> np.ndarray:
+    solved = np.einsum("...ij,...j->...i", inverse, observed)
     solved = np.clip(solved, 0.0, None)
     totals = solved.sum(axis=-1, keepdims=True)
     fallback = np.broadcast_to(observed, solved.shape)
@@ -154,15 +173,15 @@ def adjusted(observed: np.ndarray, rates: np.ndarray) -> np.ndarray:
 
 
 def _shares(predicted: np.ndarray, probability: np.ndarray, labeled: np.ndarray, method: str,
-            rates: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+            rates: Rates) -> np.ndarray:
     """Shares from totals (leading axes batched): labeled paragraphs as they are, the others estimated."""
     free = predicted.sum(axis=-1, keepdims=True)
     total = free + labeled.sum(axis=-1, keepdims=True)
     observed = (probability if method in ("pcc", "pacc") else predicted) / np.where(free > 0, free, 1.0)
     if method == "acc":
-        observed = adjusted(observed, rates[0])
+        observed = _adjusted(observed, rates.inverses[0])
     elif method == "pacc":
-        observed = adjusted(observed, rates[1])
+        observed = _adjusted(observed, rates.inverses[1])
     return (labeled + free * observed) / np.where(total > 0, total, 1.0)
 
 
@@ -173,29 +192,39 @@ class Estimate:
     high: np.ndarray | None
 
 
-def estimate(place: ArticleTotals, calibration: Calibration | tuple, method: str, rng: np.random.Generator,
-             samples: int = SAMPLES, resampled_rates: tuple[np.ndarray, np.ndarray] | None = None) -> Estimate:
+def estimate(place: ArticleTotals, calibration: Calibration | Rates, method: str, rng: np.random.Generator,
+             samples: int = SAMPLES, resampled_rates: Rates | None = None) -> Estimate:
     """One place's shares by ``method`` and their 90% interval (articles of the place and of the
     training resampled together, ``samples`` times; none below ``MIN_ARTICLES_FOR_INTERVAL`` articles).
 
     ``resampled_rates`` (from ``Calibration.rates(rng, samples)``) may be given to share one set of
     resampled training rates among many places (the report does, so each place costs only its own
-    resampling); ``calibration`` then needs only to give the point rates as a (hard, soft) tuple.
+    resampling); ``calibration`` may then be the point ``Rates``.
     """
-    if method not in ESTIMATORS:
-        raise ValueError(f"unknown estimator {method!r}; one of {', '.join(ESTIMATORS)}")
-    point_rates = calibration.rates() if isinstance(calibration, Calibration) else calibration
-    share = _shares(place.predicted.sum(axis=0), place.probability.sum(axis=0), place.labeled.sum(axis=0),
-                    method, point_rates)
+    if isinstance(calibration, Calibration):
+        if resampled_rates is None and method in ("acc", "pacc"):
+            resampled_rates = calibration.rates(rng, samples)
+        calibration = calibration.rates()
+    return estimates(place, calibration, resampled_rates or calibration, (method,), rng, samples)[method]
+
+
+def estimates(place: ArticleTotals, rates: Rates, resampled_rates: Rates, methods: tuple[str, ...],
+              rng: np.random.Generator, samples: int = SAMPLES) -> dict[str, Estimate]:
+    """``estimate`` by several methods at once, on the same resamples of the place's articles."""
+    unknown = [m for m in methods if m not in ESTIMATORS]
+    if unknown:
+        raise ValueError(f"unknown estimator {unknown[0]!r}; one of {', '.join(ESTIMATORS)}")
+    totals = place.predicted.sum(axis=0), place.probability.sum(axis=0), place.labeled.sum(axis=0)
+    shares = {m: _shares(*totals, m, rates) for m in methods}
     if place.articles < MIN_ARTICLES_FOR_INTERVAL:
-        return Estimate(share, None, None)
+        return {m: Estimate(shares[m], None, None) for m in methods}
     weights = _resample_weights(rng, place.articles, samples)
-    if resampled_rates is None:
-        resampled_rates = calibration.rates(rng, samples) if method in ("acc", "pacc") else point_rates
-    replicates = _shares(weights @ place.predicted, weights @ place.probability, weights @ place.labeled,
-                         method, resampled_rates)
-    low, high = np.percentile(replicates, [5, 95], axis=0)
-    return Estimate(share, low, high)
+    replicated = weights @ place.predicted, weights @ place.probability, weights @ place.labeled
+    found = {}
+    for m in methods:
+        low, high = np.percentile(_shares(*replicated, m, resampled_rates), [5, 95], axis=0)
+        found[m] = Estimate(shares[m], low, high)
+    return found
 
 
 def _resample_weights(rng: np.random.Generator, n: int, samples: int, block: int = 64) -> np.ndarray:
