@@ -25,8 +25,7 @@ from typing import BinaryIO
 import numpy as np
 
 from .labels import spreadsheet_safe
-from .shares import DEFAULT, MIN_ARTICLES_FOR_INTERVAL, NAMES as ESTIMATOR_NAMES, SAMPLES, ArticleTotals, \
-    Calibration, estimates
+from .shares import DEFAULT, NAMES as ESTIMATOR_NAMES, SAMPLES, ArticleTotals, Calibration, estimates
 
 #: Okabe–Ito colours (distinguishable with colour blindness) for the themes; ``other`` is grey.
 PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442", "#000000"]
@@ -732,7 +731,7 @@ def _interval(low, high, i: int) -> str:
     return "" if low is None else f"（90% 区间 {low[i]:.0%}–{high[i]:.0%}）"
 
 
-def evidence_html(bars: list[Bar], tally: Tally, names: dict[str, str]) -> str:
+def evidence_html(bars: list[Bar], tally: Tally, table: Table, names: dict[str, str]) -> str:
     """For each drawn place and theme, the most confident paragraphs and the uncertain ones, each with
     its source, article, date and confidence, folded in ``<details>``."""
     parts = ["<h2 id=\"evidence\">各地区各主题的段落 The paragraphs behind each bar</h2>"
@@ -741,7 +740,9 @@ def evidence_html(bars: list[Bar], tally: Tally, names: dict[str, str]) -> str:
     for bar in bars:
         if bar.members:
             continue
-        where = f"{bar.name}（{_group_header(bar)}）" if bar.city or bar.province else bar.name
+        within = [p for p in (bar.city, bar.province) if p and p != bar.name]
+        where = f"{bar.name}（{'，'.join(dict.fromkeys(within))}）" if within else bar.name
+        counts = table.counts(bar.rows)
         parts.append(f"<details class=\"place\"><summary>{html.escape(where)}：{bar.paragraphs} 段，"
                      f"{bar.shares.articles} 篇文章</summary>")
         for i, key in enumerate(tally.order):
@@ -756,8 +757,9 @@ def evidence_html(bars: list[Bar], tally: Tally, names: dict[str, str]) -> str:
             confident = sorted(confident, key=lambda e: -e.confidence)[:EVIDENCE]
             doubtful = [e for e in sorted(doubtful, key=lambda e: e.confidence) if e not in confident][:EVIDENCE]
             shares = bar.shares
-            parts.append(f"<details><summary>{html.escape(names.get(key, key))}：校正后 {shares.adjusted[i]:.0%}"
-                         f"{_interval(shares.adjusted_low, shares.adjusted_high, i)}</summary><ul>")
+            parts.append(f"<details><summary>{html.escape(names.get(key, key))}：{int(counts[i])} 段按标注或预测归入，"
+                         f"校正后占 {shares.adjusted[i]:.0%}{_interval(shares.adjusted_low, shares.adjusted_high, i)}"
+                         "</summary><ul>")
             for kind, shown in (("最有把握", confident), ("不确定", doubtful)):
                 for e in shown:
                     basis = "人工标注" if e.labeled else f"模型预测，置信度 {e.confidence:.2f}"
@@ -912,5 +914,5 @@ def build_report(tally: Tally, corpus: list[str], manifest: dict, topics: dict, 
     ]
     data = ["theme_mix_by_county.csv"] + (["theme_by_year.csv"] if overall else []) + ["paragraphs.csv"]
     files["index.html"] = index_html("县域新闻主题报告", sections, notes, data,
-                                     evidence_html(drawn, tally, names))
+                                     evidence_html(drawn, tally, table, names))
     return files
