@@ -125,6 +125,8 @@ def analyze_parser(project: Path) -> argparse.ArgumentParser:
                         help="more label files; labeled paragraphs count with their label "
                              "(the seeds' label files are always read)")
     report.add_argument("--seed", type=int, default=20240501, help="seed of the bootstrap (default: 20240501)")
+    report.add_argument("--by", choices=["province", "city", "county"], default=None,
+                        help="theme_by_year.png: also draw the largest places of this level, one panel each")
     report.add_argument("--models", **models)
     report.set_defaults(seeds=project / "seeds", project=project)
 
@@ -402,11 +404,12 @@ def _topics(args) -> int:
 
 
 def _report(args) -> int:
-    from .corpus import renumbered_paragraph
+    import tempfile
+
     from .folders import FolderError, check_target, write_folder
     from .labels import LabelError, label_themes
-    from .modelfiles import read_manifest, read_model_file
-    from .report import build_report, paragraph_rows, report_rows
+    from .modelfiles import read_manifest, read_model_file, read_out_of_fold
+    from .report import ReportError, Tally, build_report, paragraph_rows, renumbered_row
 
     out = Path(args.out)
     try:
@@ -416,6 +419,7 @@ def _report(args) -> int:
     scorer = _theme_scorer(args.models)
     manifest = _model(read_manifest, Path(args.models))
     topics = _model(read_model_file, Path(args.models), "topics.json")
+    out_of_fold = _model(read_out_of_fold, Path(args.models))
     topic_scorer = _topic_scorer(args.models, topics)
     try:
         labels = label_themes(_label_files(args), {k: scorer.names.get(k, k) for k in manifest["theme_order"]})
@@ -424,19 +428,28 @@ def _report(args) -> int:
     problems = _Problems()
     print(f"reading and classifying {' '.join(map(shown_name, args.corpus))} …", file=sys.stderr)
     classified = _annotated(args.corpus, lambda paragraphs: paragraph_rows(paragraphs, scorer, topic_scorer),
-                            renumbered_paragraph, problems, workers=None)
-    rows = report_rows((row for batch in classified for row in batch), labels)
-    if not rows:
-        raise UserError("no paragraphs to report on")
-    keys = manifest["theme_order"]
-    files = build_report(rows, [_shown(path, args.project) for path in args.corpus], manifest, topics, scorer.names, keys, args.min_paragraphs,
-                         args.dpi, args.seed)
-    try:
-        write_folder(out, files, "report")
-    except FolderError as error:
-        raise UserError(str(error)) from None
-    except OSError as error:
-        raise UserError(f"{out}: cannot write the report ({error.strerror})") from None
+                            renumbered_row, problems, workers=None)
+    with tempfile.TemporaryDirectory(prefix="countythemes-report-") as scratch:
+        rows = Path(scratch) / "paragraphs.csv"
+        with open(rows, "wb") as handle:  # streamed: the report keeps only numbers per paragraph
+            tally = Tally(handle, manifest["theme_order"], labels)
+            for batch in classified:
+                tally.add_all(batch)
+            tally.close()
+        if not tally.rows:
+            raise UserError("no paragraphs to report on")
+        try:
+            files = build_report(tally, [_shown(path, args.project) for path in args.corpus], manifest, topics,
+                                 scorer.names, out_of_fold, args.min_paragraphs, args.dpi, args.seed, args.by)
+        except ReportError as error:
+            raise UserError(str(error)) from None
+        files["paragraphs.csv"] = rows
+        try:
+            write_folder(out, files, "report")
+        except FolderError as error:
+            raise UserError(str(error)) from None
+        except OSError as error:
+            raise UserError(f"{out}: cannot write the report ({error.strerror})") from None
     print(f"report written to {out}/ (open {out / 'index.html'})", file=sys.stderr)
     return EXIT_BAD_INPUT if problems.count else 0
 
@@ -614,7 +627,7 @@ def _train(args) -> int:
     from .labels import LabelError, read_labels, seed_label_files
     from .modelfiles import library_versions
     from .workers import cores
-    from .training import (cross_validate, fingerprint, fit_final, learning_curve, print_evaluation,
+    from .training import (cross_validate, fingerprint, fit_final, learning_curve, out_of_fold_model, print_evaluation,
                            print_learning_curve, training_set)
 
     seeds = Path(args.seeds)
@@ -655,6 +668,7 @@ def _train(args) -> int:
     print(f"{len(paragraphs)} paragraphs, {len(data.texts)} labeled, in {len(set(data.groups))} articles",
           file=sys.stderr)
     cv = cross_validate(data, themes, embeddings, args.seed, workers=cores())
+    out_of_fold = out_of_fold_model(data, keys, cv.pop("out_of_fold"))
     print_evaluation(cv, keys)
     for baseline in ("majority", "typical_words"):
         if cv["model"]["macro_f1"] <= cv[baseline]["macro_f1"]:
@@ -680,7 +694,8 @@ def _train(args) -> int:
         "learning_curve": curve,
         "topics": topic_summary,
     }
-    files = {"classifier.json": classifier, "topics.json": topic_model, **embedding_files}
+    files = {"classifier.json": classifier, "topics.json": topic_model, "out_of_fold.json": out_of_fold,
+             **embedding_files}
     if args.check:
         return _check(out, files, manifest)
     _write(out, files, manifest)

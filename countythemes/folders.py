@@ -108,8 +108,9 @@ def _written(folder: Path, present: set[str]) -> tuple[str, set[str]] | None:
     return None
 
 
-def write_folder(target: Path, files: dict[str, bytes], kind: str) -> None:
-    """Write ``files`` into a staging folder beside ``target`` and swap it into place.
+def write_folder(target: Path, files: dict[str, bytes | Path], kind: str) -> None:
+    """Write ``files`` into a staging folder beside ``target`` and swap it into place; a file given as
+    a ``Path`` (one written elsewhere as it streamed) is moved in.
 
     Writers of the same target take turns (a lock on the parent folder); each
     first removes staging folders that an earlier, killed run left behind. An
@@ -128,7 +129,10 @@ def write_folder(target: Path, files: dict[str, bytes], kind: str) -> None:
             marker = {"written_by": "countythemes", "kind": kind, "files": sorted(files)}
             (staging / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
             for name, payload in sorted(files.items()):
-                (staging / name).write_bytes(payload)
+                if isinstance(payload, Path):
+                    shutil.move(payload, staging / name)
+                else:
+                    (staging / name).write_bytes(payload)
             _swap(staging, target)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

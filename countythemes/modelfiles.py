@@ -29,6 +29,8 @@ CLASSIFIER = "classifier.json"
 TOPICS = "topics.json"
 EMBEDDINGS = "embeddings.json"
 VECTORS = "embeddings.npy"
+#: Cross-validation's out-of-fold theme probabilities, for error-adjusted shares (``shares``).
+OUT_OF_FOLD = "out_of_fold.json"
 REBUILD = "rebuild it with: python train.py"
 
 
@@ -324,7 +326,24 @@ def _check_topics(model: dict) -> None:
     _need(isinstance(model.get("curve"), list), "curve must be a list")
 
 
-_CHECKS = {CLASSIFIER: ("a classifier", _check_classifier), TOPICS: ("a topic model", _check_topics)}
+def _check_out_of_fold(model: dict) -> None:
+    _need(isinstance(model, dict), "not a JSON object")
+    order = _strings(model, "theme_order")
+    _need(len(order) >= 2 and len(set(order)) == len(order), "theme_order must hold two or more distinct themes")
+    ids = _strings(model, "ids")
+    labels = _strings(model, "labels")
+    _need(len(labels) == len(ids) and set(labels) <= set(order), "labels must give one theme of theme_order per id")
+    articles = model.get("articles")
+    _need(isinstance(articles, list) and len(articles) == len(ids)
+          and all(isinstance(a, int) and not isinstance(a, bool) and a >= 0 for a in articles),
+          "articles must number each id's article")
+    probabilities = _array(model, "probabilities", (len(ids), len(order)))
+    _need(bool((probabilities >= 0).all()) and bool(np.allclose(probabilities.sum(axis=1), 1, atol=1e-6)),
+          "probabilities must be rows of probabilities adding up to 1")
+
+
+_CHECKS = {CLASSIFIER: ("a classifier", _check_classifier), TOPICS: ("a topic model", _check_topics),
+           OUT_OF_FOLD: ("out-of-fold predictions", _check_out_of_fold)}
 
 
 def load_theme_scorer(folder: Path):
@@ -335,6 +354,18 @@ def load_theme_scorer(folder: Path):
     model = read_model_file(folder, CLASSIFIER, manifest)
     embeddings = load_embeddings(folder, manifest)
     return _ready(Path(folder) / CLASSIFIER, "a classifier", lambda m: ThemeScorer(m, embeddings), model)
+
+
+def read_out_of_fold(folder: Path) -> dict:
+    """Cross-validation's out-of-fold predictions; models trained before they were stored have none."""
+    manifest = read_manifest(folder)
+    if manifest.get("zero_shot"):
+        raise ModelError(f"{folder}: a zero-shot classifier (no labels) has no measured errors, and the report's "
+                         "shares are corrected for them; label some paragraphs and train, or use classify")
+    if OUT_OF_FOLD not in manifest["files"]:
+        raise ModelError(f"{Path(folder) / OUT_OF_FOLD}: these models were trained before the error-adjusted "
+                         f"shares (no out-of-fold predictions); {REBUILD}")
+    return read_model_file(folder, OUT_OF_FOLD, manifest)
 
 
 def load_topic_scorer(folder: Path, model: dict | None = None):

@@ -397,7 +397,10 @@ def calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 1
 def cross_validate(data: TrainingSet, themes: list[Theme], embeddings, seed: int, folds: int = 5,
                    workers: int = 1) -> dict:
     """Grouped CV (no article on both sides) of the model and two baselines on the same folds; scores per
-    source, calibration error and the uncertainty threshold from the same out-of-fold answers."""
+    source, calibration error and the uncertainty threshold from the same out-of-fold answers.
+
+    ``out_of_fold`` holds each paragraph's theme probabilities (themes in ``themes`` order) from the
+    fold that held its article out: for ``out_of_fold_model``, not the manifest."""
     from sklearn.dummy import DummyClassifier
 
     keys = [t.key for t in themes]
@@ -407,11 +410,14 @@ def cross_validate(data: TrainingSet, themes: list[Theme], embeddings, seed: int
     predicted = {"model": np.empty(len(truth), dtype=object), "majority": np.empty(len(truth), dtype=object),
                  "typical_words": np.empty(len(truth), dtype=object)}
     confidence = np.zeros(len(truth))
+    out_of_fold = np.zeros((len(truth), len(keys)))
     tasks = [(train, test, calibration_folds(truth[train])) for train, test in splits]
     for (train, test), (classes, probabilities) in zip(splits, _fit_folds(data, themes, embeddings, seed, tasks,
                                                                           workers)):
         predicted["model"][test] = classes[probabilities.argmax(axis=1)]
         confidence[test] = probabilities.max(axis=1)
+        # in theme order; a theme missing from a training fold keeps probability 0
+        out_of_fold[np.ix_(test, [keys.index(str(c)) for c in classes])] = probabilities
         predicted["majority"][test] = DummyClassifier(strategy="most_frequent").fit(
             texts[train], truth[train]).predict(texts[test])
         predicted["typical_words"][test] = TypicalWordsClassifier(themes).fit(
@@ -436,7 +442,22 @@ def cross_validate(data: TrainingSet, themes: list[Theme], embeddings, seed: int
                            "accuracy_confident": round(float(correct[~flagged].mean()), 4) if (~flagged).any() else None}
     result["folds"] = len(splits)
     result["grouped_by"] = "article"
+    result["out_of_fold"] = out_of_fold
     return result
+
+
+def out_of_fold_model(data: TrainingSet, keys: list[str], probabilities: np.ndarray) -> dict:
+    """What the report's error-adjusted shares need from cross-validation, as plain numbers: every
+    labeled paragraph's label, article (numbered in order) and out-of-fold theme probabilities.
+
+    Whatever the classifier is, these say how it errs on articles it has not
+    seen; ``shares`` estimates the misclassification rates from them, and
+    resamples their articles for the rates' own uncertainty.
+    """
+    numbers: dict[str, int] = {}
+    return {"theme_order": list(keys), "ids": list(data.ids), "labels": list(data.themes),
+            "articles": [numbers.setdefault(group, len(numbers)) for group in data.groups],
+            "probabilities": probabilities.tolist()}
 
 
 def grouped_folds(data: TrainingSet, seed: int, folds: int = 5) -> list[tuple[np.ndarray, np.ndarray]]:
