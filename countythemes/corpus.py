@@ -24,6 +24,8 @@ class Paragraph:
     city: str | None
     province: str | None
     place_source: str | None
+    #: The words that decided the place (e.g. '"威宁县" (short form of 威宁彝族回族苗族自治县)').
+    place_evidence: str | None = None
     date: str | None = None
     #: The article's own id where its source gives one (a JSONL record's ``id``).
     article_id: str | None = None
@@ -34,7 +36,7 @@ class Paragraph:
         return {"source": self.source, "article": self.article, "article_index": self.article_index,
                 "article_id": self.article_id, "paragraph": self.paragraph, "id": self.id, "text": self.text, "county": self.county,
                 "city": self.city, "province": self.province, "place_source": self.place_source,
-                "date": self.date}
+                "place_evidence": self.place_evidence, "date": self.date}
 
 
 def document_paragraphs(document: RawDocument, articles: list[Article]) -> Iterator[Paragraph]:

@@ -50,6 +50,8 @@ class ReportRow:
     topic: int
     counted: bool  # False for a repeat of a paragraph already counted elsewhere
     text: str
+    #: The words that decided the place (see places.Place.evidence).
+    place_evidence: str | None = None
 
     @property
     def theme(self) -> str:
@@ -373,7 +375,8 @@ def paragraph_rows(paragraphs: list, theme_scorer, topic_scorer) -> list[ReportR
         paragraph=p.paragraph, id=p.id,
         county=p.county, city=p.city, province=p.province, place_source=p.place_source,
         label=None, predicted=verdict["theme"], confidence=verdict["confidence"],
-        uncertain=verdict["uncertain"], topic=topic["topic"], counted=True, text=p.text)
+        uncertain=verdict["uncertain"], topic=topic["topic"], counted=True, text=p.text,
+        place_evidence=p.place_evidence)
         for p, verdict, topic in zip(paragraphs, verdicts, topics)]
 
 
@@ -434,10 +437,11 @@ def build_report(rows: list[ReportRow], corpus: list[str], manifest: dict, topic
     files["classifier.png"] = png_bytes(draw_classifier(manifest["cross_validation"], keys, names), dpi)
     files["paragraphs.csv"] = csv_bytes(
         ["source", "article", "article_index", "article_id", "date", "paragraph", "id", "county", "city", "province",
-         "place_source", "label", "predicted", "confidence", "uncertain", "topic", "counted", "text"],
+         "place_source", "place_evidence", "label", "predicted", "confidence", "uncertain", "topic", "counted",
+         "text"],
         [[r.source, r.article, r.article_index, r.article_id or "", r.date or "", r.paragraph, r.id, r.county or "",
           r.city or "", r.province or "",
-          r.place_source or "", r.label or "", r.predicted, r.confidence, r.uncertain, r.topic, r.counted, r.text]
+          r.place_source or "", r.place_evidence or "", r.label or "", r.predicted, r.confidence, r.uncertain, r.topic, r.counted, r.text]
          for r in rows])
     sections = [
         ("theme_mix_by_county.png", "各县的主题构成 Theme mix by county",
