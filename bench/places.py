@@ -56,7 +56,7 @@ def score(name: str, pairs: list[tuple[tuple, tuple, str]], wrong: bool) -> None
     if wrong:
         for g, f, text in pairs:
             if g != f:
-                print(f"    gold {g} got {f}: {text[:60]}")
+                print(f"    gold {g} got {f}: {text[:150]}")
 
 
 def dev_pairs(path: Path) -> list[tuple]:
@@ -71,7 +71,8 @@ def dev_pairs(path: Path) -> list[tuple]:
                           headline=story[0]["title"])
         context = story[0]["title"] + "\n" + "\n".join(r["text"] for r in story)
         for row, paragraph in zip(story, article_paragraphs(article, context)):
-            pairs.append((gold_place(row), (paragraph.county, paragraph.city, paragraph.province), row["text"]))
+            pairs.append((gold_place(row), (paragraph.county, paragraph.city, paragraph.province),
+                          f"[{paragraph.place_evidence}] {row['text']}"))
     return pairs
 
 
@@ -85,7 +86,7 @@ def label_pairs() -> dict[str, list[tuple]]:
         for row in rows:
             p = found.get(row["id"])
             if p is not None:
-                pairs.append((gold_place(row), (p.county, p.city, p.province), p.text))
+                pairs.append((gold_place(row), (p.county, p.city, p.province), f"[{p.place_evidence}] {p.text}"))
         grouped[name] = pairs
     return grouped
 

@@ -38,10 +38,11 @@ _COUNTY_POINTER = re.compile(r"该县|全县|本县|我县|该区|全区|本区|
 _CITY_POINTER = re.compile(r"该市|全市|我市|本市|该州|全州")
 _PROVINCE_POINTER = re.compile(r"该省|全省|我省|本省")
 #: Words that place a paragraph in a locality: it may go on with the story of the county before it.
-_LOCAL = re.compile(r"当地|这里|该县|全县|县里|县城|乡亲|村民|村里|[村镇乡屯]|街道|社区|合作社|农户|贫困户|脱贫户")
+_LOCAL = re.compile(r"当地|这里|该县|全县|县里|县城|乡亲|村民|村里|本村|全村|镇上|乡里|村[党委集]|合作社|农户|贫困户|脱贫户")
 #: Words of a paragraph about the whole country or the central government.
-_NATIONAL = re.compile(r"全国|我国|各地|各省|国务院|党中央|中共中央|中央[^\s，。]{0,6}(?:会议|工作|部署|要求)|"
-                       r"国家[^\s，。]{0,4}(?:部|委|局)|国新办|人大常委会|政协")
+_NATIONAL = re.compile(r"全国|我国|各地|各省|国务院|党中央|中共中央|中央[^\s，。]{0,6}(?:会议|工作|部署|要求|财政|企业)|总书记|"
+                       r"国家[^\s，。]{0,6}(?:部|委|局)|国新办|人大常委会|政协|国资委|(?:农业农村|财政|商务|人力资源和社会保障|"
+                       r"教育|民政|自然资源|生态环境|住房和城乡建设|交通运输|水利|文化和旅游|应急管理|中组|中宣)部|中国[^\s，。]{0,4}(?:研究院|残联|协会)")
 #: Before a name: it says where goods or people come from or go, a neighbour, or a birthplace.
 _PASSING_BEFORE = re.compile(r"(?:来自|产自|运往|销往|发往|远销|出生于|出生在|生于|祖籍|籍贯|"
                              r"相邻的?|毗邻的?|邻近的?|周边的?|隔壁的?)[^，。；！？、\s到在赴去]{0,4}$")
