@@ -189,9 +189,9 @@ def _name_mention(names: list[Name], surface: str, text: str, start: int, contex
 
 def _confirmation(name: Name, before: str, context: str) -> str | None:
     """Why a name counts here ("" for a full name), or None where nothing confirms a short form."""
-    if not name.short:
-        return ""
     family = name.family
+    if not name.short or not family:  # a full name, or a province's short form (山西): no other name needed
+        return ""
     if name.common:
         # an ordinary word too: its unit's full name in the document, or its city or province just before it
         if _named_in(name.unit.name, context):
