@@ -40,8 +40,8 @@ _PROVINCE_POINTER = re.compile(r"该省|全省|我省|本省")
 #: Words that place a paragraph in a locality: it may go on with the story of the county before it.
 _LOCAL = re.compile(r"当地|这里|该县|全县|县里|县城|乡亲|村民|村里|本村|全村|镇上|乡里|村[党委集]|合作社|农户|贫困户|脱贫户")
 #: Words of a paragraph about the whole country or the central government.
-_NATIONAL = re.compile(r"全国|我国|各地|各省|国务院|党中央|中共中央|中央[^\s，。]{0,6}(?:会议|工作|部署|要求|财政|企业)|总书记|"
-                       r"国家[^\s，。]{0,6}(?:部|委|局)|国新办|人大常委会|政协|国资委|(?:农业农村|财政|商务|人力资源和社会保障|"
+_NATIONAL = re.compile(r"全国|我国|各地|各省|国务院|党中央|中央[^\s，。]{0,6}(?:会议|工作|部署|要求|财政|企业)|"
+                       r"国家[^\s，。]{0,6}(?:部|委|局)|国新办|国资委|(?:农业农村|财政|商务|人力资源和社会保障|"
                        r"教育|民政|自然资源|生态环境|住房和城乡建设|交通运输|水利|文化和旅游|应急管理|中组|中宣)部|中国[^\s，。]{0,4}(?:研究院|残联|协会)")
 #: Before a name: it says where goods or people come from or go, a neighbour, or a birthplace.
 _PASSING_BEFORE = re.compile(r"(?:来自|产自|运往|销往|发往|远销|出生于|出生在|生于|祖籍|籍贯|"
@@ -249,8 +249,9 @@ def _lifts(mention: Mention, text: str, story: Unit) -> bool:
 
 
 def _article_county(named: list[list[Mention]]) -> Mention | None:
-    """Rule 3 where the headline names no county: the county the article keeps naming, if one does
-    (in two paragraphs or more, with two thirds of all the weight the article gives counties)."""
+    """Rule 3 where the headline names no county: the lead's county where the article names no other,
+    or the one it keeps naming (in two paragraphs or more, with two thirds of all the weight the article
+    gives counties)."""
     weights: dict[Unit, float] = {}
     paragraphs: dict[Unit, int] = {}
     first: dict[Unit, Mention] = {}
@@ -266,7 +267,8 @@ def _article_county(named: list[list[Mention]]) -> Mention | None:
     if not weights:
         return None
     best = max(weights, key=weights.__getitem__)
-    if paragraphs[best] >= 2 and weights[best] >= 2 / 3 * sum(weights.values()):
+    only_in_lead = len(weights) == 1 and any(m.unit == best and m.weight > 0 for m in named[0])
+    if only_in_lead or paragraphs[best] >= 2 and weights[best] >= 2 / 3 * sum(weights.values()):
         return first[best]
     return None
 
@@ -311,7 +313,7 @@ def attribute(paragraphs: list[str], headline: str, context: str, words: list[li
             place = (Place(province.unit, "paragraph", f"{province.evidence}, {pointer.group()}") if province
                      else Place(story.up("province"), "article", f"{pointer.group()} → {story_why}"))
         else:
-            place = _without_pointer(text, city or province, story, story_why)
+            place = _without_pointer(text, city or province, story, story_why, settled, article)
         unit = place.unit
         if unit is not None and place.source == "paragraph" and not (
                 settled is not None and story == settled and unit.level != "county" and unit.contains(story)):
@@ -322,15 +324,27 @@ def attribute(paragraphs: list[str], headline: str, context: str, words: list[li
     return places
 
 
-def _without_pointer(text: str, named: Mention | None, story: Unit | None, story_why: str) -> Place:
-    """Rules 2-4 for a paragraph that names no county and has no pointer word."""
+def _without_pointer(text: str, named: Mention | None, story: Unit | None, story_why: str,
+                     settled: Unit | None, article: Mention | None) -> Place:
+    """Rules 2-4 for a paragraph that names no county and has no pointer word.
+
+    It goes on with the article's county (its headline's, or the one it keeps
+    naming) unless it is about the whole country; with a county an earlier
+    paragraph named (an example in a wider story) only where it speaks of a
+    locality (当地, 村民, 合作社 …); else it stays with the headline's city or province.
+    """
     at_county = story is not None and story.level == "county"
     if named and (not at_county or _lifts(named, text, story)):
         return Place(named.unit, "paragraph", named.evidence)               # rule 4, named here
     if story is not None:
-        if (national := _NATIONAL.search(text)) and not _LOCAL.search(text):
+        national = _NATIONAL.search(text)
+        local = _LOCAL.search(text)
+        if national and not local:
             return Place(None, None, f"about the whole country ({national.group()})")
-        return Place(story, "article", f"continues {story_why}")           # rules 2 and 3
+        if not at_county or story == settled or local:
+            return Place(story, "article", f"continues {story_why}")       # rules 2 and 3
+        if article is not None and article.unit.level != "county":
+            return Place(article.unit, "article", f"{article.evidence} in the headline")
     if named:
         return Place(named.unit, "paragraph", named.evidence)
     return Place(None, None, None)
