@@ -234,18 +234,28 @@ def _chosen(mentions: list[Mention], level: str, prefer: Unit | None) -> Mention
     return first[best]
 
 
-def _lifts(mention: Mention, text: str, story: Unit) -> bool:
-    """Whether a city or province named in a county's story is what the paragraph reports on.
+def _lifts(mention: Mention, text: str, story: Unit, settled: Unit | None) -> bool:
+    """Whether a city or province named in a story already placed is what the paragraph reports on.
 
-    One that holds the county lifts the paragraph unless someone only goes there
-    (去绵阳市里, 到成都); one elsewhere only where it is the first clause's subject.
+    Never where someone only goes there (去绵阳市里, 到成都). A unit elsewhere lifts
+    the paragraph where it is the first clause's subject (a county's story) or
+    always (a city's story). A unit that holds the story's place: in the
+    article's own county's story, one at the head of a clause (……，运城市牢牢筑起……,
+    目前，河南省通过……); in a story that named a county as an example, any; in a
+    city's story, none (its province is background).
     """
     if _TO_BEFORE.search(text, max(0, mention.start - 3), mention.start) or text.startswith(("里", "城里"), mention.end):
         return False
-    if mention.unit.contains(story):
+    if not mention.unit.contains(story):
+        if story.level != "county":
+            return True
+        end = _CLAUSE_END.search(text)
+        return mention.start < (end.start() if end else len(text))
+    if story.level != "county":
+        return False
+    if story != settled:
         return True
-    end = _CLAUSE_END.search(text)
-    return mention.start < (end.start() if end else len(text))
+    return mention.start == 0 or text[mention.start - 1] in "，。；：！？,;:"
 
 
 def _article_county(named: list[list[Mention]]) -> Mention | None:
@@ -334,7 +344,7 @@ def _without_pointer(text: str, named: Mention | None, story: Unit | None, story
     locality (当地, 村民, 合作社 …); else it stays with the headline's city or province.
     """
     at_county = story is not None and story.level == "county"
-    if named and (not at_county or _lifts(named, text, story)):
+    if named and (story is None or _lifts(named, text, story, settled)):
         return Place(named.unit, "paragraph", named.evidence)               # rule 4, named here
     if story is not None:
         national = _NATIONAL.search(text)
