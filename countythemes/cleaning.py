@@ -46,8 +46,8 @@ _BYLINE = re.compile(
 _EDITOR_SIGNATURE = re.compile(r"^[—–－-]{1,2}\s*编\s*者\s*$")
 #: An editor's note given in one paragraph (编者按：……).
 _EDITOR_NOTE = re.compile(r"^[【\[]?编者按")
-#: A scene marker standing alone (【镜头一】), or opening a paragraph.
-_SCENE_MARKER = re.compile(r"^【(?!本报讯)[^】]{1,12}】\s*")
+#: A scene marker standing alone on its line (【镜头一】); one that opens a paragraph stays in its text.
+_SCENE_MARKER = re.compile(r"【(?!本报讯)[^】]{1,12}】\s*")
 #: Navigation and link text; also a line starting with "|" (a Markdown table row). Kept apart
 #: from the "|" rule, the words alone let the regex engine skip ahead to their first characters.
 _NAVIGATION = re.compile(r"返回首页|返回.{0,12}新闻|上一篇|下一篇|分享到|扫一扫|点击查看|阅读原文|https?://|\]\(")
@@ -308,13 +308,9 @@ def _classify(blocks: list[Block]) -> list[_Line]:
         text = normalize_spaces(raw)
         if not text:
             continue
-        marker = _SCENE_MARKER.match(raw)
-        if marker:  # 【镜头一】: a scene marker, not words of the paragraph
-            if marker.end() == len(raw):
-                lines.append(_Line(raw, "skip"))
-                continue
-            raw = raw[marker.end():]
-            loose, text = _loose(raw), normalize_spaces(raw)
+        if _SCENE_MARKER.fullmatch(raw):  # 【镜头一】 on its own line: a scene marker, not a paragraph
+            lines.append(_Line(raw, "skip"))
+            continue
         credited = loose.endswith(("摄", "摄影", "图", "）", ")"))  # where a photo credit ends
         # Subtitles and bylines have at most 60 characters, headings 45: most body lines skip those tests.
         length = visible_length(text)

@@ -140,10 +140,11 @@ class Gazetteer:
         self.towns: dict[str, list[Town]] = {}
         for town in towns:
             self.towns.setdefault(town.name, []).append(town)
-        self.prefixes = {name[:end] for name in self.names for end in range(1, len(name) + 1)}
+        every = [*self.names, *self.towns]
+        self.prefixes = {name[:end] for name in every for end in range(1, len(name) + 1)}
         #: For each first character, the second characters of the names it begins.
         self.seconds: dict[str, set[str]] = {}
-        for name in self.names:  # every name has at least two characters
+        for name in every:  # every name has at least two characters
             self.seconds.setdefault(name[0], set()).add(name[1])
 
     def _add(self, name: Name) -> None:

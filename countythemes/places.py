@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, compress, count, repeat
 
-from .gazetteer import LEVELS, Gazetteer, Name, Unit, gazetteer
+from .gazetteer import LEVELS, Gazetteer, Name, Unit, gazetteer, short_form
 
 __all__ = ["Place", "Mention", "Unit", "attribute", "find_mentions", "find_named", "gazetteer", "Gazetteer"]
 
@@ -210,11 +210,22 @@ def _town_mention(towns: list, surface: str, text: str, start: int, context: str
     """A town counts where the document names its city or province (town names repeat across China)."""
     for town in towns:
         unit = town.unit
-        for member in (unit.county, unit.city, unit.province):
-            if member and _named_in(member, context):
+        for member in _town_family(unit):
+            if _named_in(member, context):
                 return Mention(unit, surface, start, start + len(surface), 1.0,
                                f'town "{surface}" of {unit.name} + {member} in the article')
     return None
+
+
+@lru_cache(maxsize=4096)
+def _town_family(unit: Unit) -> tuple[str, ...]:
+    """The names that confirm a town: its county's, city's and province's, full and short."""
+    names = []
+    for level in ("county", "city", "province"):
+        part = unit.up(level) if level != "county" else (unit if unit.level == "county" else None)
+        if part is not None:
+            names += [part.name, short_form(part) or part.name]
+    return tuple(dict.fromkeys(name for name in names if len(name) >= 2))
 
 
 # --------------------------------------------------------------------- attribution
