@@ -233,8 +233,9 @@ def _table_row(text: str) -> bool:
 
 
 def _is_hard_wrapped(blocks: list[Block]) -> bool:
-    """Column text cut every ~15 characters: short lines that mostly end mid-sentence (table rows aside)."""
-    blocks = [b for b in blocks if not _table_row(b.text)]
+    """Column text cut every ~15 characters: short lines that mostly end mid-sentence (table rows and
+    headings marked up as such aside: a Markdown article's subheads are short and end no sentence)."""
+    blocks = [b for b in blocks if not _table_row(b.text) and not b.heading]
     if len(blocks) < 12:
         return False
     lengths = [visible_length(b.text) for b in blocks]

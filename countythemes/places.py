@@ -52,7 +52,7 @@ _TITLE_AFTER = re.compile(r"^(?:县委|区委|市委|旗委|州委)?(?:常务)?(
 _ORGANISATION_AFTER = re.compile(r"^[^，。；！？、：\s“”]{0,10}?(?:公司|学院|大学|分行|支行|银行|医院|集团|研究院|研究所|"
                                  r"农科院|科学院|日报|电视台|协会)")
 #: After a short form: it is part of a village's or town's name.
-_SETTLEMENT_AFTER = re.compile(r"^(?:村|镇|乡|屯|组|街道|社区|嘎查|苏木|路|街|大道|山|河|湖|寺|站)")
+_SETTLEMENT_AFTER = re.compile(r"^(?:村(?!级|庄)|镇(?!江)|乡(?!村|亲|镇|土|愁)|屯|街道|社区|嘎查|苏木)")
 #: Before a city or province: it is where someone goes.
 _TO_BEFORE = re.compile(r"(?:去|到|赴|往|来到|走进|前往)$")
 _CLAUSE_END = re.compile(r"[，。；：！？,;:]")
