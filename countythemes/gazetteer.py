@@ -38,9 +38,9 @@ LEVELS = ("province", "city", "county")
 
 #: Generic names that are ordinary words far more often than places: never names.
 GENERIC = {"城区", "郊区", "矿区", "新区", "市中区", "开发区", "高新区"}
-#: Full names that are also plain words for a part of any town (东区, 中区): they count only where
+#: Full names that are also plain words for a part of any town (东区, 老城区): they count only where
 #: the document names their city, as short forms do.
-NEEDS_CITY = {"东区", "西区", "南区", "北区", "中区"}
+NEEDS_CITY = {"东区", "西区", "南区", "北区", "中区", "老城区", "新城区", "城中区", "城北区", "城东区", "城西区"}
 PROVINCE_SUFFIX = re.compile(r"(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")
 CITY_SUFFIX = re.compile(r"(?:[\u4e00-\u9fff]{1,8}?族)*(?:自治州|地区|盟|市)$")
 

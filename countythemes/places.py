@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, compress, count, repeat
+from itertools import accumulate, compress, count
 
 from .gazetteer import LEVELS, Gazetteer, Name, Unit, gazetteer, short_form
 
@@ -145,7 +145,24 @@ def find_named(text: str, context: str, words: list[str] | None = None) -> list[
                 mentions.append(mention)
                 taken_until = i + length
                 break
-    return mentions
+    return _in_company(mentions, text) if len(mentions) > 1 else mentions
+
+
+def _in_company(mentions: list[Mention], text: str) -> list[Mention]:
+    """A county name right after a city or province that does not hold it (潍坊市滨海新区) is another
+    place's name, not this county's: it weighs nothing."""
+    out = list(mentions)
+    for k, mention in enumerate(mentions):
+        if mention.unit.level != "county" or mention.weight == 0:
+            continue
+        before = mentions[k - 1] if k else None
+        if before is not None and before.end == mention.start and before.unit.level != "county" \
+                and not before.unit.contains(mention.unit):
+            why = f" after {before.surface}, which does not hold it"
+        else:
+            continue
+        out[k] = Mention(mention.unit, mention.surface, mention.start, mention.end, 0.0, mention.evidence + why)
+    return out
 
 
 @lru_cache(maxsize=65536)
