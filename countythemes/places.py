@@ -286,8 +286,13 @@ def _lifts(mention: Mention, text: str, story: Unit, settled: Unit | None) -> bo
     return mention.start == 0 or text[mention.start - 1] in "，。；：！？,;:"
 
 
+#: How far into the lead (a dateline such as 央视网消息（新闻联播）： included) a story names its county.
+LEAD_OPENING = 40
+
+
 def _article_county(named: list[list[Mention]]) -> Mention | None:
-    """Rule 3 where the headline names no county: the lead's county where the article names no other,
+    """Rule 3 where the headline names no county: the lead's county where the article names no other
+    (named in the lead's opening words, as a story about it does: 在贵州大方县……),
     or the one it keeps naming (in two paragraphs or more, with two thirds of all the weight the article
     gives counties)."""
     weights: dict[Unit, float] = {}
@@ -305,7 +310,8 @@ def _article_county(named: list[list[Mention]]) -> Mention | None:
     if not weights:
         return None
     best = max(weights, key=weights.__getitem__)
-    only_in_lead = len(weights) == 1 and any(m.unit == best and m.weight > 0 for m in named[0])
+    only_in_lead = len(weights) == 1 and any(m.unit == best and m.weight > 0 and m.start < LEAD_OPENING
+                                             for m in named[0])
     if only_in_lead or paragraphs[best] >= 2 and weights[best] >= 2 / 3 * sum(weights.values()):
         return first[best]
     return None
