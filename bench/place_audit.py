@@ -34,6 +34,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--min", type=int, default=20, help="units with at least this many paragraphs")
     parser.add_argument("--per-unit", type=int, default=10)
+    parser.add_argument("--random", type=int, default=40,
+                        help="also draw this many paragraphs among all given a county (the long tail)")
     args = parser.parse_args()
     corpus = Path(args.corpus)
     if not corpus.exists():
@@ -58,18 +60,25 @@ def main() -> int:
     big = sorted((k for k, v in by_unit.items() if len(v) >= args.min), key=lambda k: -len(by_unit[k]))
     print(f"{len(big)} counties with {args.min} paragraphs or more; {args.per_unit} of each drawn below\n")
     rng = random.Random(args.seed)
-    for key in big:
-        found = by_unit[key]
-        print(f"=== {'/'.join(key)}: {len(found)} paragraphs in {len({p.article_index for p in found})} stories")
-        for n, p in enumerate(sorted(rng.sample(found, min(args.per_unit, len(found))),
-                                     key=lambda p: (p.article_index, p.paragraph)), start=1):
+
+    def show(drawn: list) -> None:
+        for n, p in enumerate(sorted(drawn, key=lambda p: (p.article_index, p.paragraph)), start=1):
             story = by_article[p.article_index]
-            print(f"[{n}] story {p.article_index} «{p.article}» paragraph {p.paragraph} of {len(story)}; "
+            print(f"[{n}] {p.county} — story {p.article_index} «{p.article}» paragraph {p.paragraph} of {len(story)}; "
                   f"{p.place_source}: {getattr(p, 'place_evidence', None)}")
             for before in story[max(0, p.paragraph - 2): p.paragraph]:
                 print(f"      before: {before.text[:90]}")
             print(f"      >>> {p.text}")
         print()
+
+    for key in big:
+        found = by_unit[key]
+        print(f"=== {'/'.join(key)}: {len(found)} paragraphs in {len({p.article_index for p in found})} stories")
+        show(rng.sample(found, min(args.per_unit, len(found))))
+    every = [p for key in sorted(by_unit) for p in by_unit[key]]
+    if args.random:
+        print(f"=== {args.random} paragraphs drawn among all {len(every)} given a county")
+        show(rng.sample(every, min(args.random, len(every))))
     return 0
 
 
