@@ -186,3 +186,12 @@ def test_place_evidence_is_on_every_row(tmp_path):
     assert (first["county"], first["place_evidence"]) == ("威宁彝族回族苗族自治县",
                                                           '"威宁县" (short form of 威宁彝族回族苗族自治县)')
     assert second["county"] == "威宁彝族回族苗族自治县" and second["place_evidence"].startswith("全县 → ")
+
+
+def test_a_county_name_straddling_the_province_before_it_is_read_as_the_province_agrees():
+    # 山西安泽县 holds 西安; 江西南丰县 holds 西南; 广东南海 holds 东南: the reading that agrees with the
+    # province named wins, and a county right after a city that does not hold it is another place
+    assert counties("山西安泽县的连翘丰收了。") == ["安泽县"]
+    assert counties("江西南丰县的蜜桔上市了。") == ["南丰县"]
+    assert counties("广东南海的龙舟赛开赛了。") == ["南海区"]
+    assert named("潍坊市滨海新区的输油管道启用。") == [("潍坊市", 1.0), ("滨海新区", 0.0)]
