@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Speed and memory on the xwlb news archive: every figure issue 7 asks for, with its command.
 
-    python bench/speed.py [--corpus ../shared/corpora/xwlb.jsonl.gz] [--skip-archive-training]
+    python bench/speed.py [--corpus ../shared/corpora/xwlb.jsonl.gz] [--skip-archive-training] [--profile-only]
+
+``--profile-only`` prints only where a worker's time goes (each stage's share, places among them)
+on the first 5,000 stories: the figure a change to one stage is judged by.
 
 Needs ../shared/corpora/xwlb.jsonl.gz (74,504 CCTV news stories, about 110 MB
 of text); stops cleanly where it is absent. Figures are wall-clock seconds on
@@ -115,6 +118,7 @@ def stage_profile(sample_path: Path) -> list[tuple[str, float]]:
     """Where a worker's time goes, stage by stage, on the sample in one process (best of three)."""
     import orjson
 
+    sys.path.insert(0, str(ROOT))
     from countythemes.cleaning import paragraph_id, split_articles
     from countythemes.corpus import Paragraph
     from countythemes.modelfiles import load_theme_scorer, load_topic_scorer
@@ -175,11 +179,21 @@ def stage_profile(sample_path: Path) -> list[tuple[str, float]]:
     return list(best.items())
 
 
+def print_profile(stages: list[tuple[str, float]]) -> None:
+    """Each stage's seconds and its share of the batch work (topics aside: not with --no-topics)."""
+    total = sum(seconds for name, seconds in stages if not name.startswith("topics"))
+    for name, seconds in stages:
+        share = "" if name.startswith("topics") else f"{seconds / total:6.1%}"
+        print(f"  {name:<40}{seconds:7.2f} s {share}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpora" / "xwlb.jsonl.gz"))
     parser.add_argument("--skip-archive-training", action="store_true",
                         help="skip training on the ~4,200 poverty-related stories (minutes)")
+    parser.add_argument("--profile-only", action="store_true",
+                        help="only the stage profile on the first 5,000 stories (each stage's share of the time)")
     args = parser.parse_args()
     corpus = Path(args.corpus)
     if not corpus.exists():
@@ -187,6 +201,11 @@ def main() -> int:
         return 0
     print(f"corpus: {corpus} (74,504 CCTV news stories, ~110 MB of text); {os.cpu_count()} cores\n")
     scratch = Path(tempfile.mkdtemp(prefix="countythemes-bench-"))
+    if args.profile_only:
+        five = scratch / "sample5000.jsonl"
+        sample(corpus, five, 5000)
+        print_profile(stage_profile(five))
+        return 0
 
     # 1. batch: the whole archive, themes and places, JSON lines out
     command = [PYTHON, "analyze.py", "classify", str(corpus), "--no-topics"]
@@ -205,12 +224,9 @@ def main() -> int:
     paragraphs = sample_paragraphs(five)
     texts = [p.text for p in paragraphs]
     mb = sum(len(t.encode()) for t in texts) / 1e6
-    total = sum(seconds for name, seconds in stages if not name.startswith("topics"))
     print(f"\nprofile: one process, first 5,000 stories ({len(texts):,} paragraphs, {mb:.1f} MB of body text), "
           "best of 3; from bench/speed.py:stage_profile")
-    for name, seconds in stages:
-        share = "" if name.startswith("topics") else f"{seconds / total:6.1%}"
-        print(f"  {name:<40}{seconds:7.2f} s {share}")
+    print_profile(stages)
     segmenting = dict(stages)["segment (rjieba)"]
     print(f"  rjieba here: {mb / segmenting:.1f} MB/s (the developers' guide measured 25 MB/s on a quieter machine)")
     topic_seconds = dict(stages)["topics (not with --no-topics)"]

@@ -37,15 +37,28 @@ _BYLINE = re.compile(
     rf"|[（(]?(?:文|图|文图|文/图|记者|通讯员|作者|编辑|责任编辑|审核|校对)[/／:：].{{0,40}}"
     rf"|[（(]{_NAMES}[)）]"
     rf"|(?:责任编辑|编辑|审核|校对|监制)[\s:：].{{0,30}}"
-    rf"|[（(【\[]?(?:文章)?(?:来源|出处|转自)[\s:：].{{0,60}}"
+    rf"|[（(【\[]?(?:文章|数据|资料|图片)?(?:来源|出处|转自)[\s:：].{{0,60}}"
+    rf"|(?:制图|图表|设计|摄影)[\s:：].{{0,30}}"
+    rf"|.{{0,40}}《[^》]{{2,12}}》\s*[（(][^）)]{{0,30}}第\s*\d+\s*版[）)]"  # a newspaper's source line
     rf")$"
 )
+#: The signature under an editor's note (——编者); the note's paragraphs stand above it.
+_EDITOR_SIGNATURE = re.compile(r"^[—–－-]{1,2}\s*编\s*者\s*$")
+#: An editor's note given in one paragraph (编者按：……).
+_EDITOR_NOTE = re.compile(r"^[【\[]?编者按")
+#: A scene marker standing alone on its line (【镜头一】); one that opens a paragraph stays in its text.
+_SCENE_MARKER = re.compile(r"【(?!本报讯)[^】]{1,12}】\s*")
 #: Navigation and link text; also a line starting with "|" (a Markdown table row). Kept apart
 #: from the "|" rule, the words alone let the regex engine skip ahead to their first characters.
 _NAVIGATION = re.compile(r"返回首页|返回.{0,12}新闻|上一篇|下一篇|分享到|扫一扫|点击查看|阅读原文|https?://|\]\(")
 #: "… 摄" credits: a whole credit line, or a caption sentence ending with its credit.
-_CREDIT_LINE = re.compile(rf"^(?:(?:本报)?(?:记者|通讯员))?\s*{_NAMES}\s*摄(?:影)?$")
-_CAPTION_WITH_CREDIT = re.compile(rf"[。！？\s](?:(?:本报)?(?:记者|通讯员))?\s*{_NAMES}\s*摄(?:影)?$")
+#: A credit may name the agency in brackets after it (叶文彬摄（人民视觉）); 受访者供图 credits no name.
+_AGENCY = r"(?:\s*[（(][^）)]{1,12}[）)])?"
+#: Names in a credit, where print pads a two-character name to three (唐  巍摄).
+_CREDIT_NAMES = rf"[{CJK}·](?:[{CJK}·、，, ]{{0,14}}[{CJK}·])?"
+_CREDIT_LINE = re.compile(rf"^(?:图为)?(?:(?:本报)?(?:记者|通讯员))?\s*{_CREDIT_NAMES}\s*摄(?:影)?{_AGENCY}$"
+                          rf"|^(?:受访者|资料|网友|单位)?供图{_AGENCY}$|^资料图片{_AGENCY}$")
+_CAPTION_WITH_CREDIT = re.compile(rf"[。！？\s](?:(?:本报)?(?:记者|通讯员))?\s*{_NAMES}\s*摄(?:影)?{_AGENCY}$")
 _TRAILING_BYLINE = re.compile(
     rf"\s*[（(](?:(?:文|图|记者|通讯员|作者)[/／:：][^）)]{{0,40}}|{_NAMES})[)）]\s*$"
 )
@@ -124,6 +137,8 @@ class Article:
     record_id: str | None = None
     #: Headline, subtitle and lead text, read by place attribution (rule 3).
     headline: str = ""
+    #: The author the file's front matter names.
+    author: str | None = None
 
 
 @dataclass
@@ -154,6 +169,8 @@ def split_articles(document: RawDocument, problems: list[str] | None = None) -> 
     lines = _classify(blocks)
     if document.single_article:
         drafts = [_Draft(paragraphs=[ln.text for ln in lines if ln.kind == "body"])]
+    elif document.whole:
+        drafts = [_whole_article(_join_broken(_drop_repeats(lines)), document.title or "")]
     else:
         lines = _drop_repeats(lines)
         lines = _join_broken(lines)
@@ -185,9 +202,21 @@ def split_articles(document: RawDocument, problems: list[str] | None = None) -> 
         articles.append(Article(
             source=document.source, index=document.first_article + len(articles), title=title, paragraphs=paragraphs,
             date=document.date, record_id=document.record_id,
-            headline=" ".join([title if titled else "", draft.headline]).strip(),
+            headline=" ".join([title if titled else "", draft.headline]).strip(), author=document.author,
         ))
     return articles
+
+
+def _whole_article(lines: list[_Line], title: str) -> _Draft:
+    """A file that is one article (its front matter gives the title): every heading is part of it.
+
+    The headings before its first paragraph (kicker, title, subtitle) are its
+    headline, which place attribution reads; those after are section subheads.
+    """
+    first = next((i for i, line in enumerate(lines) if line.kind == "body"), len(lines))
+    head = [line.text for line in lines[:first] if line.kind in ("heading", "subtitle")]
+    return _Draft(title_parts=[title], headline=" ".join(head),
+                  paragraphs=[line.text for line in lines if line.kind == "body"], titled=True)
 
 
 def _untitled(first: str) -> str:
@@ -204,8 +233,9 @@ def _table_row(text: str) -> bool:
 
 
 def _is_hard_wrapped(blocks: list[Block]) -> bool:
-    """Column text cut every ~15 characters: short lines that mostly end mid-sentence (table rows aside)."""
-    blocks = [b for b in blocks if not _table_row(b.text)]
+    """Column text cut every ~15 characters: short lines that mostly end mid-sentence (table rows and
+    headings marked up as such aside: a Markdown article's subheads are short and end no sentence)."""
+    blocks = [b for b in blocks if not _table_row(b.text) and not b.heading]
     if len(blocks) < 12:
         return False
     lengths = [visible_length(b.text) for b in blocks]
@@ -279,10 +309,17 @@ def _classify(blocks: list[Block]) -> list[_Line]:
         text = normalize_spaces(raw)
         if not text:
             continue
-        credited = loose.endswith(("摄", "摄影"))  # where a photo credit ends
+        if _SCENE_MARKER.fullmatch(raw):  # 【镜头一】 on its own line: a scene marker, not a paragraph
+            lines.append(_Line(raw, "skip"))
+            continue
+        credited = loose.endswith(("摄", "摄影", "图", "）", ")"))  # where a photo credit ends
         # Subtitles and bylines have at most 60 characters, headings 45: most body lines skip those tests.
         length = visible_length(text)
         if _NAVIGATION.search(text) or text.startswith("|"):
+            lines.append(_Line(text, "skip"))
+        elif _EDITOR_SIGNATURE.match(text):
+            lines.append(_Line(text, "editor"))
+        elif _EDITOR_NOTE.match(text):
             lines.append(_Line(text, "skip"))
         elif credited and _CREDIT_LINE.match(loose):
             lines.append(_Line(text, "credit"))
@@ -306,6 +343,15 @@ def _classify(blocks: list[Block]) -> list[_Line]:
         if line.kind == "credit" and i and lines[i - 1].kind == "body" \
                 and visible_length(lines[i - 1].text) <= 200 and not lines[i - 1].lead:
             lines[i - 1].kind = "caption"
+    # The body lines above an editor's signature, up to the headline or byline, are the editor's note.
+    for i, line in enumerate(lines):
+        if line.kind == "editor":
+            for above in reversed(lines[:i]):
+                if above.kind in ("heading", "subtitle", "byline", "editor"):
+                    break
+                if above.kind == "body":
+                    above.kind = "skip"
+            line.kind = "skip"
     return lines
 
 

@@ -24,9 +24,13 @@ class Paragraph:
     city: str | None
     province: str | None
     place_source: str | None
+    #: The words that decided the place (e.g. '"威宁县" (short form of 威宁彝族回族苗族自治县)').
+    place_evidence: str | None = None
     date: str | None = None
     #: The article's own id where its source gives one (a JSONL record's ``id``).
     article_id: str | None = None
+    #: The article's author where the file's front matter names one.
+    author: str | None = None
     #: The text's segmentation, every token in order: made once, read by places, themes and topics.
     words: list[str] = field(default_factory=list, repr=False, compare=False)
 
@@ -34,7 +38,7 @@ class Paragraph:
         return {"source": self.source, "article": self.article, "article_index": self.article_index,
                 "article_id": self.article_id, "paragraph": self.paragraph, "id": self.id, "text": self.text, "county": self.county,
                 "city": self.city, "province": self.province, "place_source": self.place_source,
-                "date": self.date}
+                "place_evidence": self.place_evidence, "date": self.date, "author": self.author}
 
 
 def article_key(paragraph: Paragraph) -> str:
@@ -56,7 +60,7 @@ def article_paragraphs(article: Article, context: str) -> Iterator[Paragraph]:
     for index, (text, tokens, place) in enumerate(zip(article.paragraphs, words, places)):
         yield Paragraph(
             source=article.source, article=article.title, article_index=article.index,
-            paragraph=index, id=paragraph_id(text), text=text, **place.fields(), date=article.date, article_id=article.record_id,
+            paragraph=index, id=paragraph_id(text), text=text, **place.fields(), date=article.date, article_id=article.record_id, author=article.author,
             words=tokens,
         )
 

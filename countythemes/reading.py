@@ -55,9 +55,14 @@ class RawDocument:
     blocks: list[Block]
     title: str | None = None
     date: str | None = None
+    #: The author named in the file's front matter (a Markdown archive's ``author: "…"``).
+    author: str | None = None
     record_id: str | None = None
     #: JSONL records are one article each and are never split at headlines.
     single_article: bool = False
+    #: A file whose front matter gives its title holds one article (a Markdown archive's or a blog's
+    #: post): its headings are the title, kicker, subtitle and section subheads of that one article.
+    whole: bool = False
     #: The number of the document's first article within its file: a record's position in its corpus.
     first_article: int = 0
     #: A later piece of a file read in pieces: its articles are numbered on from those of the
@@ -374,7 +379,8 @@ def _text_pieces(source: str, chunks: Iterator[bytes]) -> Iterator[RawDocument |
             if piece.strip():
                 document = parse_text(piece, source)
                 if not first:
-                    document.title = document.date = None
+                    document.title = document.date = document.author = None
+                    document.whole = False
                     document.continued = True
                 first = False
                 yield document
@@ -535,17 +541,31 @@ _HTML_HINT = re.compile(r"<(p|br|div|html|body|h[1-6]|article|section)\b[^>]*>",
 def parse_text(text: str, source: str) -> RawDocument:
     """Turn a whole text file (plain, Markdown, HTML, Jekyll post) into blocks."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
-    title = date = None
+    meta: dict[str, str] = {}
     front = _FRONT_MATTER.match(text)
     if front:
         meta = _front_matter(front.group(1))
-        title, date = meta.get("title"), meta.get("date")
         text = text[front.end():]
     if _HTML_HINT.search(text[:200000]) or source.lower().endswith((".html", ".htm")):
         blocks = html_blocks(text)
     else:
         blocks = markdown_blocks(text)
-    return RawDocument(source=source, blocks=blocks, title=title, date=date)
+    title = " ".join(meta["title"].split()) if meta.get("title") else None
+    return RawDocument(source=source, blocks=blocks, title=title, date=meta.get("date"),
+                       author=_author(meta.get("author")), whole=bool(title))
+
+
+def _author(value: str | None) -> str | None:
+    """Authors as one line, names apart by a space: print pads a two-character name (游  仪 is 游仪)."""
+    if not value:
+        return None
+    names: list[str] = []
+    for part in value.split():
+        if len(part) == 1 and names and len(names[-1]) == 1 and "\u4e00" <= part <= "\u9fff":
+            names[-1] += part
+        else:
+            names.append(part)
+    return " ".join(names)
 
 
 def _front_matter(body: str) -> dict[str, str]:
@@ -568,12 +588,24 @@ _MD_LINK = re.compile(r"!?\[([^\]\n]{0,500})\]\([^)\n]{0,2000}\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
 
 
+#: An Obsidian callout's first line: ``> [!note] …``; its quoted lines below are part of it.
+_CALLOUT = re.compile(r"^>\s*\[![\w-]+\]")
+
+
 def markdown_blocks(text: str) -> list[Block]:
-    """Lines of plain text or Markdown; headings and bold-only lines are marked."""
+    """Lines of plain text or Markdown; headings and bold-only lines are marked.
+
+    Obsidian-style callouts (``> [!type] …`` and the quoted lines under it) are
+    someone's annotations on the article, not the article: they are left out.
+    """
     blocks = []
+    in_callout = False
     for line in text.split("\n"):
         stripped = line.strip()
-        if not stripped:
+        if in_callout and stripped.startswith(">"):
+            continue
+        in_callout = bool(_CALLOUT.match(stripped))
+        if not stripped or in_callout:
             continue
         heading = False
         match = re.match(r"^#{1,6}\s+(.*?)\s*#*$", stripped)

@@ -43,8 +43,8 @@ WIDE = 0.30
 #: Paragraphs shown per place and theme in index.html: the most confident, and as many uncertain.
 EVIDENCE = 2
 PARAGRAPH_COLUMNS = ["source", "article", "article_index", "article_id", "date", "paragraph", "id", "county",
-                     "city", "province", "place_source", "label", "predicted", "confidence", "uncertain", "topic",
-                     "counted", "text"]
+                     "city", "province", "place_source", "place_evidence", "label", "predicted", "confidence",
+                     "uncertain", "topic", "counted", "text"]
 LEVELS = ("province", "city", "county")
 
 
@@ -79,6 +79,8 @@ class ReportRow:
     #: worker process, so the process writing the file only joins them): before label, between, and the
     #: text where encoding changed it (else None: the text as it is).
     encoded: tuple[str, str, str | None] | None = None
+    #: The words that decided the place (see places.Place.evidence).
+    place_evidence: str | None = None
 
     @property
     def theme(self) -> str:
@@ -94,7 +96,7 @@ class ReportRow:
         text = _csv_cells([self.text])
         return (_csv_cells([self.source, self.article, self.article_index, self.article_id or "", self.date or "",
                             self.paragraph, self.id, self.county or "", self.city or "", self.province or "",
-                            self.place_source or ""]),
+                            self.place_source or "", self.place_evidence or ""]),
                 _csv_cells([self.predicted, self.confidence, self.uncertain, self.topic]),
                 None if text == self.text else text)
 
@@ -793,7 +795,8 @@ def paragraph_rows(paragraphs: list, theme_scorer, topic_scorer) -> list[ReportR
         paragraph=p.paragraph, id=p.id,
         county=p.county, city=p.city, province=p.province, place_source=p.place_source,
         label=None, predicted=verdict["theme"], confidence=verdict["confidence"],
-        uncertain=verdict["uncertain"], topic=topic["topic"], counted=True, text=p.text, scores=verdict["scores"])
+        uncertain=verdict["uncertain"], topic=topic["topic"], counted=True, text=p.text, scores=verdict["scores"],
+        place_evidence=p.place_evidence)
         for p, verdict, topic in zip(paragraphs, verdicts, topics)]
     for row in rows:
         row.encoded = row.encode()
