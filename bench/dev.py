@@ -21,10 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from countythemes.classifier import load_themes, typical_word_counts  # noqa: E402
+from countythemes.classifier import typical_word_counts  # noqa: E402
 from countythemes.cleaning import Article  # noqa: E402
-from countythemes.corpus import article_paragraphs  # noqa: E402
-from countythemes.modelfiles import load_embeddings, load_theme_scorer  # noqa: E402
+from countythemes.codebook import load_themes  # noqa: E402
+from countythemes.embeddings import Embeddings  # noqa: E402
+from countythemes.pipeline import article_paragraphs  # noqa: E402
 from countythemes.tokens import segment  # noqa: E402
 
 
@@ -54,10 +55,10 @@ def main() -> int:
         from countythemes.classifier import ThemeScorer
         from countythemes.training import zero_shot_classifier
 
-        embeddings = load_embeddings(Path(args.models))
+        embeddings = Embeddings.load(Path(args.models))
         scorer = ThemeScorer(zero_shot_classifier(themes, embeddings), embeddings)
     else:
-        scorer = load_theme_scorer(Path(args.models))
+        scorer = ThemeScorer.load(Path(args.models))
 
     stories: dict[str, list[dict]] = {}
     for row in rows:

@@ -28,10 +28,10 @@ KINDS = {
 
 
 def main() -> int:
-    from countythemes.classifier import load_themes
-    from countythemes.corpus import iter_paragraphs
+    from countythemes.codebook import load_themes
     from countythemes.embeddings import PARAMETERS, Embeddings, TokenFile, train_vectors
     from countythemes.labels import read_labels, seed_label_files
+    from countythemes.pipeline import iter_paragraphs
     from countythemes.training import cross_validate, training_set
     from countythemes.workers import cores
 

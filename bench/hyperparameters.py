@@ -22,17 +22,17 @@ GRID = {"C": (3.0, 10.0, 30.0), "prior_weight": (1.0, 2.0, 4.0), "vector_weight"
 
 def main() -> int:
     from countythemes import training
-    from countythemes.classifier import load_themes
-    from countythemes.corpus import iter_paragraphs
+    from countythemes.codebook import load_themes
+    from countythemes.embeddings import Embeddings
     from countythemes.labels import read_labels, seed_label_files
-    from countythemes.modelfiles import load_embeddings
+    from countythemes.pipeline import iter_paragraphs
     from countythemes.workers import cores
 
     themes = load_themes(None)
     paragraphs = list(iter_paragraphs([str(ROOT / "seeds")], print))
     labels = read_labels(seed_label_files(ROOT / "seeds"), {p.id for p in paragraphs}, {t.key: t.name for t in themes})
     data = training.training_set(paragraphs, labels)
-    embeddings = load_embeddings(ROOT / "models")
+    embeddings = Embeddings.load(ROOT / "models")
     committed = {"C": training.C, "prior_weight": training.PRIOR_WEIGHT, "vector_weight": training.VECTOR_WEIGHT,
                  "similarity_weight": training.SIMILARITY_WEIGHT}
     build = training.build_pipeline

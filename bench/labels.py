@@ -26,12 +26,11 @@ sys.path.insert(0, str(ROOT))
 
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from countythemes.classifier import load_themes  # noqa: E402
-from countythemes.corpus import iter_paragraphs  # noqa: E402
+from countythemes.codebook import load_themes  # noqa: E402
+from countythemes.embeddings import Embeddings  # noqa: E402
 from countythemes.labels import read_labels  # noqa: E402
-from countythemes.modelfiles import load_embeddings  # noqa: E402
-from countythemes.training import (build_pipeline, calibration_folds, cross_validate,  # noqa: E402
-                                   training_set)
+from countythemes.pipeline import iter_paragraphs  # noqa: E402
+from countythemes.training import build_pipeline, calibration_folds, cross_validate, training_set  # noqa: E402
 
 SOURCES = {"labels.csv": "seed pages", "labels-xwlb.csv": "TV (xwlb)", "labels-rmrb.csv": "newspaper (rmrb)"}
 
@@ -105,7 +104,7 @@ def main() -> None:
     with threadpool_limits(limits=1):
         pages = read_labels([str(ROOT / "seeds" / "labels.csv")], {p.id for p in paragraphs}, names)
         page_set = training_set(paragraphs, pages)
-        embeddings = load_embeddings(ROOT / "models")
+        embeddings = Embeddings.load(ROOT / "models")
         model = build_pipeline(20240501, themes, embeddings, calibration_folds(page_set.themes)).fit(
             page_set.texts, page_set.themes)
         print("\nThe seed-page model (126 labels) on the new labels: what its generalisation really is")

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from countythemes.corpus import iter_paragraphs  # noqa: E402
+from countythemes.pipeline import iter_paragraphs  # noqa: E402
 
 
 def main() -> int:

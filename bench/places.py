@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from countythemes.cleaning import Article  # noqa: E402
-from countythemes.corpus import article_paragraphs, iter_paragraphs  # noqa: E402
+from countythemes.pipeline import article_paragraphs, iter_paragraphs  # noqa: E402
 
 SOURCES = {"labels.csv": "seed pages", "labels-xwlb.csv": "TV (xwlb)", "labels-rmrb.csv": "newspaper (rmrb)"}
 

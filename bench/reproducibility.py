@@ -22,8 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from countythemes.modelfiles import (TOLERANCE, discrete_differences, float_differences,  # noqa: E402
-                                     read_model_files)
+from countythemes.modelfiles import TOLERANCE, discrete_differences, float_differences, read_model_files  # noqa: E402
 from countythemes.workers import openblas_core_types  # noqa: E402
 
 

@@ -66,17 +66,17 @@ def sample(corpus: Path, out: Path, n: int | None = None, keep=lambda record: Tr
 
 def sample_paragraphs(sample_path: Path) -> list:
     sys.path.insert(0, str(ROOT))
-    from countythemes.corpus import iter_paragraphs
+    from countythemes.pipeline import iter_paragraphs
 
     return list(iter_paragraphs([str(sample_path)], lambda problem: None))
 
 
 def fast_themes_of(texts: list[str], articles: list[str]) -> tuple[float, list[str]]:
     """Our path for the same job, one process: segment with rjieba, score all with the numpy scorer."""
-    from countythemes.modelfiles import load_theme_scorer
+    from countythemes.classifier import ThemeScorer
     from countythemes.tokens import segment
 
-    scorer = load_theme_scorer(ROOT / "models")
+    scorer = ThemeScorer.load(ROOT / "models")
     segment("预热")  # load the dictionary outside the timing, as the naive side's Pipeline is fitted outside
     start = time.perf_counter()
     verdicts = scorer.classify_all(texts, [segment(text) for text in texts], articles)
@@ -85,11 +85,11 @@ def fast_themes_of(texts: list[str], articles: list[str]) -> tuple[float, list[s
 
 def naive_themes(texts: list[str], articles: list[str]) -> tuple[float, list[str]]:
     """The naive pipeline: jieba.lcut per paragraph and the trained scikit-learn Pipeline, one process."""
-    from countythemes.classifier import load_themes
-    from countythemes.corpus import iter_paragraphs
-    from countythemes.labels import read_labels, seed_label_files
     from countythemes import training
-    from countythemes.modelfiles import load_embeddings
+    from countythemes.codebook import load_themes
+    from countythemes.embeddings import Embeddings
+    from countythemes.labels import read_labels, seed_label_files
+    from countythemes.pipeline import iter_paragraphs
     from countythemes.tokens import reference_segmenter, tokenize_filter
     from countythemes.training import Passage, build_pipeline, calibration_folds, passages, training_set
 
@@ -98,7 +98,7 @@ def naive_themes(texts: list[str], articles: list[str]) -> tuple[float, list[str
     # every label of seeds/, as the committed models are trained: the same model on both sides
     labels = read_labels(seed_label_files(ROOT / "seeds"), {p.id for p in seeds}, {t.key: t.name for t in themes})
     data = training_set(seeds, labels)
-    pipeline = build_pipeline(20240501, themes, load_embeddings(ROOT / "models"),
+    pipeline = build_pipeline(20240501, themes, Embeddings.load(ROOT / "models"),
                               calibration_folds(data.themes)).fit(passages(data), data.themes)
     jieba = reference_segmenter()
 
@@ -119,16 +119,17 @@ def stage_profile(sample_path: Path) -> list[tuple[str, float]]:
     import orjson
 
     sys.path.insert(0, str(ROOT))
+    from countythemes.classifier import ThemeScorer
     from countythemes.cleaning import paragraph_id, split_articles
-    from countythemes.corpus import Paragraph
-    from countythemes.modelfiles import load_theme_scorer, load_topic_scorer
     from countythemes.places import attribute, gazetteer
     from countythemes.reading import read_documents
+    from countythemes.records import Paragraph
     from countythemes.tokens import segment
+    from countythemes.topics import TopicScorer
 
     segment("预热")
     gazetteer()
-    scorer, topic_scorer = load_theme_scorer(ROOT / "models"), load_topic_scorer(ROOT / "models")
+    scorer, topic_scorer = ThemeScorer.load(ROOT / "models"), TopicScorer.load(ROOT / "models")
     best: dict[str, float] = {}
     for _ in range(3):
         paragraph_id.cache_clear()

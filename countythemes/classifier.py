@@ -7,52 +7,15 @@ importing scikit-learn.
 """
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from .embeddings import Embeddings, unit_rows
+from .modelfiles import CLASSIFIER, built, read_manifest, read_model_file
+from .records import Paragraph
 from .tokens import segment, tokenize, word_counts
-
-
-@dataclass(frozen=True)
-class Theme:
-    key: str
-    name: str
-    words: tuple[str, ...]
-    #: The codebook's description of what the theme covers, as short Chinese terms (optional):
-    #: with the name and typical words, what the theme's prototype vector is made of.
-    covers: tuple[str, ...] = ()
-
-
-class ThemesError(ValueError):
-    pass
-
-
-def load_themes(path: str | None = None) -> list[Theme]:
-    """The codebook's themes from a JSON file (the packaged mirror of THEMES.md by default)."""
-    try:
-        if path is None:
-            text = resources.files("countythemes.data").joinpath("themes.json").read_text(encoding="utf-8")
-        else:
-            text = Path(path).read_text(encoding="utf-8-sig")
-        data = json.loads(text)
-        themes = [Theme(str(t["key"]), str(t["name"]), tuple(str(w) for w in t["words"]),
-                        tuple(str(w) for w in t.get("covers", ()))) for t in data["themes"]]
-    except OSError as error:
-        raise ThemesError(f"{path}: cannot read themes file ({error.strerror})") from None
-    except (ValueError, KeyError, TypeError) as error:
-        raise ThemesError(f"{path}: not a themes file: needs {{\"themes\": [{{\"key\", \"name\", \"words\"}}]}} "
-                          f"({error})") from None
-    if any(not word or "\0" in word for theme in themes for word in theme.words):
-        raise ThemesError(f"{path}: a typical word is empty or holds a NUL character")
-    keys = [t.key for t in themes]
-    if len(themes) < 2 or len(set(keys)) != len(keys):
-        raise ThemesError(f"{path}: needs at least two themes with distinct keys")
-    return themes
 
 
 @lru_cache(maxsize=65536)
@@ -147,8 +110,6 @@ def embedding_features(embeddings, words: list[list[str]], articles: list, proto
     are those with its key in this batch. Shared by the Pipeline's transformer and ``ThemeScorer``,
     so both compute the same numbers.
     """
-    from .embeddings import unit_rows
-
     means = unit_rows(embeddings.mean_vectors(words))
     context = unit_rows(article_sums(means, articles))
     return np.hstack([vector_weight * means, similarity_weight * (means @ prototypes.T),
@@ -195,6 +156,23 @@ class ThemeScorer:
                 or self.intercept.shape != (len(self.classes),):
             raise ValueError("array shapes do not agree")
 
+    @classmethod
+    def load(cls, folder: Path) -> "ThemeScorer":
+        """The classifier stored in a models folder and its word vectors, checked against the manifest.
+
+        Examples
+        --------
+        >>> from countythemes.modelfiles import packaged_models
+        >>> scorer = ThemeScorer.load(packaged_models())
+        >>> scorer.classify("县里组织拉面技能培训，帮助村民外出务工。")["theme"]
+        'employment'
+        """
+        folder = Path(folder)
+        manifest = read_manifest(folder)
+        model = read_model_file(folder, CLASSIFIER, manifest)
+        embeddings = Embeddings.load(folder, manifest)
+        return built(folder / CLASSIFIER, "a classifier", lambda m: cls(m, embeddings), model)
+
     def probabilities(self, texts: list[str], words: list[list[str]], articles: list | None = None) -> np.ndarray:
         """One row of theme probabilities per paragraph, all paragraphs in one pass of array work.
 
@@ -240,25 +218,25 @@ def margin(scores: dict[str, float]) -> float:
     return top - second
 
 
-def pick_for_labeling(candidates: list[dict], n: int) -> list[dict]:
+def pick_for_labeling(candidates: list[Paragraph], n: int) -> list[Paragraph]:
     """Uncertainty sampling spread across articles.
 
-    Each candidate carries ``id``, ``article_key`` and ``scores``. The smallest
+    Each candidate is a classified paragraph (``scores`` filled in). The smallest
     margins come first, but in rounds: every article gives its most uncertain
     paragraph before any gives a second, so one long article cannot fill the
     list. Ties break on the id, so the pick is deterministic.
     """
-    by_article: dict[str, list[dict]] = {}
+    by_article: dict[str, list[Paragraph]] = {}
     seen: set[str] = set()
     for candidate in candidates:
-        if candidate["id"] not in seen:
-            seen.add(candidate["id"])
-            by_article.setdefault(candidate["article_key"], []).append(candidate)
-    queues = [sorted(group, key=lambda c: (margin(c["scores"]), c["id"])) for group in by_article.values()]
-    picked: list[dict] = []
+        if candidate.id not in seen:
+            seen.add(candidate.id)
+            by_article.setdefault(candidate.article_key, []).append(candidate)
+    queues = [sorted(group, key=lambda c: (margin(c.scores), c.id)) for group in by_article.values()]
+    picked: list[Paragraph] = []
     depth = 0
     while len(picked) < n and any(depth < len(q) for q in queues):
-        round_ = sorted((q[depth] for q in queues if depth < len(q)), key=lambda c: (margin(c["scores"]), c["id"]))
+        round_ = sorted((q[depth] for q in queues if depth < len(q)), key=lambda c: (margin(c.scores), c.id))
         picked.extend(round_[: n - len(picked)])
         depth += 1
     return picked

@@ -18,6 +18,7 @@ from typing import Iterator
 
 import numpy as np
 
+from .modelfiles import VECTORS, built, read_vectors
 from .tokens import segment, tokenize_filter
 
 #: The kind and parameters, chosen by the classifier's grouped cross-validation (see the README).
@@ -116,6 +117,12 @@ class Embeddings:
         self.words = list(words)
         self.index = {word: i for i, word in enumerate(self.words)}
         self._columns: np.ndarray | None = None
+
+    @classmethod
+    def load(cls, folder: Path, manifest: dict | None = None) -> "Embeddings":
+        """The word vectors of a models folder, checked against its manifest, the array memory-mapped."""
+        vocabulary, vectors = read_vectors(folder, manifest)
+        return built(Path(folder) / VECTORS, "word vectors", lambda v: cls(vectors, v["words"]), vocabulary)
 
     @property
     def size(self) -> int:

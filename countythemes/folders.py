@@ -9,6 +9,7 @@ refused before any work is done, as is a report over a models folder.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -19,6 +20,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+from .errors import CountythemesError
 
 #: The marker in every folder the tool writes: what wrote it, its kind, and the files written.
 MARKER = ".countythemes.json"
@@ -31,7 +34,7 @@ _UNMARKED = {
 _NEW, _OLD = ".new-", ".old-"
 
 
-class FolderError(Exception):
+class FolderError(CountythemesError):
     """An output folder the tool will not write: the message says why and what to do instead."""
 
 
@@ -196,3 +199,41 @@ def _swap(staging: Path, target: Path) -> None:
         os.replace(retired, target)
         raise
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def already_exists(path: Path) -> FolderError:
+    """Checked before the work and again when the file is created: one message for both."""
+    return FolderError(f"{path}: already exists; suggest writes a new file, so labels filled in there "
+                       "are never overwritten (choose another name)")
+
+
+def write_new_file(path: Path, text: str) -> None:
+    """Create ``path`` for the first time, whole, or not at all.
+
+    The name is taken first with O_EXCL (which fails on anything already
+    there, a link included), so a file that appeared since the check before
+    classifying is never overwritten; the text goes into a temporary file of
+    an unpredictable name beside it (``mkstemp``: created new, never through a
+    link) and is renamed over the empty placeholder, so no reader sees half a file.
+    """
+    try:
+        placeholder = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    except FileExistsError:
+        raise already_exists(path) from None
+    except OSError as error:
+        raise FolderError(f"{path}: cannot write ({error.strerror})") from None
+    mode = os.fstat(placeholder).st_mode & 0o777  # as the umask allows, not mkstemp's 0600
+    os.close(placeholder)
+    temporary = None
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            os.fchmod(handle.fileno(), mode)
+        os.replace(temporary, path)
+    except OSError as error:
+        for leftover in (temporary, path):  # clean up what can be; a read-only disk keeps what it has
+            if leftover is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(leftover)
+        raise FolderError(f"{path}: cannot write ({error.strerror})") from None

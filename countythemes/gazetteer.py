@@ -134,7 +134,7 @@ class Gazetteer:
             if stem and len(stem) >= 2 and stem not in taken:
                 self._add(Name(stem, unit, short=True, family=_family(unit, stem),
                                note=f"short for {full}", common=unit.level == "county" and stem in common))
-        for surface, unit, kind, source in aliases:
+        for surface, unit, kind, _source in aliases:
             note = f"{kind} of {unit.name}" if kind == "former name" else f"short form of {unit.name}"
             self._add(Name(surface, unit, short=False, note=note))
         self.towns: dict[str, list[Town]] = {}
@@ -284,7 +284,8 @@ def build_common_stems() -> str:
     stems = {stem for unit, _ in _units() if unit.level == "county" and (stem := short_form(unit)) and len(stem) >= 2}
     with open(os.path.join(os.path.dirname(jieba.__file__), "dict.txt"), encoding="utf-8") as handle:
         common = common_stems(handle, stems)
-    header = (f"# Short forms of county-level units (bare stems, 中阳 of 中阳县) that are also ordinary words: jieba {jieba.__version__}'s\n"
+    header = (f"# Short forms of county-level units (bare stems, 中阳 of 中阳县) that are also ordinary words: "
+              f"jieba {jieba.__version__}'s\n"
               f"# dictionary counts them at least {COMMON_OTHER_TAG} times with a tag other than ns (place name), or at\n"
               f"# least {COMMON_ANY_TAG} times with any tag. Made by: python -m countythemes.gazetteer > "
               "countythemes/data/common_stems.txt\n")

@@ -7,6 +7,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import CountythemesError
+
 LABEL_COLUMNS = ["id", "theme", "secondary", "note", "excerpt"]
 
 
@@ -22,7 +24,7 @@ def spreadsheet_safe(cell):
     return cell
 
 
-class LabelError(ValueError):
+class LabelError(CountythemesError, ValueError):
     """A label file that cannot be trusted; the message names the file and line."""
 
 

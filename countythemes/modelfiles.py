@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import CountythemesError
 from .folders import write_folder
 
 #: Bumped whenever the layout or meaning of the model files changes.
@@ -34,7 +35,7 @@ OUT_OF_FOLD = "out_of_fold.json"
 REBUILD = "rebuild it with: python train.py"
 
 
-class ModelError(Exception):
+class ModelError(CountythemesError):
     """A missing, damaged, tampered or incompatible model file."""
 
 
@@ -112,6 +113,14 @@ def _read_bytes(path: Path, limit: int) -> bytes:
     return payload
 
 
+def packaged_models() -> Path:
+    """The committed models: installed inside the package (``pip install .`` copies ``models/`` there as
+    package data), or the project's ``models/`` beside the package in a source checkout."""
+    package = Path(__file__).resolve().parent
+    installed = package / "models"
+    return installed if (installed / MANIFEST).is_file() else package.parent / "models"
+
+
 def read_manifest(folder: Path) -> dict:
     path = Path(folder) / MANIFEST
     try:
@@ -163,18 +172,15 @@ def _checked_payload(folder: Path, name: str, manifest: dict | None = None) -> b
     return payload
 
 
-def load_embeddings(folder: Path, manifest: dict | None = None):
-    """The word vectors of ``folder``, checked against the manifest, the array memory-mapped."""
-    from .embeddings import Embeddings
-
+def read_vectors(folder: Path, manifest: dict | None = None) -> tuple[dict, np.ndarray]:
+    """The word vectors' vocabulary and array (memory-mapped), checked against the manifest."""
     folder = Path(folder)
     manifest = read_manifest(folder) if manifest is None else manifest
     vocabulary = read_model_file(folder, EMBEDDINGS, manifest)
     _checked_payload(folder, VECTORS, manifest)
     try:
-        vectors = np.load(folder / VECTORS, mmap_mode="r", allow_pickle=False)
-        return Embeddings(vectors, vocabulary["words"])
-    except (KeyError, TypeError, ValueError) as error:
+        return vocabulary, np.load(folder / VECTORS, mmap_mode="r", allow_pickle=False)
+    except ValueError as error:
         raise ModelError(f"{folder / VECTORS}: not word vectors this tool can read ({error}); {REBUILD}") from None
 
 
@@ -346,16 +352,6 @@ _CHECKS = {CLASSIFIER: ("a classifier", _check_classifier), TOPICS: ("a topic mo
            OUT_OF_FOLD: ("out-of-fold predictions", _check_out_of_fold)}
 
 
-def load_theme_scorer(folder: Path):
-    """The stored classifier and its word vectors, checked against the manifest, ready to score paragraphs."""
-    from .classifier import ThemeScorer
-
-    manifest = read_manifest(Path(folder))
-    model = read_model_file(folder, CLASSIFIER, manifest)
-    embeddings = load_embeddings(folder, manifest)
-    return _ready(Path(folder) / CLASSIFIER, "a classifier", lambda m: ThemeScorer(m, embeddings), model)
-
-
 def read_out_of_fold(folder: Path) -> dict:
     """Cross-validation's out-of-fold predictions; models trained before they were stored have none."""
     manifest = read_manifest(folder)
@@ -368,17 +364,11 @@ def read_out_of_fold(folder: Path) -> dict:
     return read_model_file(folder, OUT_OF_FOLD, manifest)
 
 
-def load_topic_scorer(folder: Path, model: dict | None = None):
-    """The stored topic model, ready to infer topics; ``model`` where topics.json was already read."""
-    from .topics import TopicScorer
-
-    model = read_model_file(folder, TOPICS) if model is None else model
-    return _ready(Path(folder) / TOPICS, "a topic model", TopicScorer, model)
-
-
-def _ready(path: Path, kind: str, make, model: dict):
+def built(path: Path, kind: str, make, data):
+    """``make(data)``: a model object from a model file's plain data; where the data do not fit it (a
+    field missing, an array of the wrong shape), a ``ModelError`` naming the file."""
     try:
-        return make(model)
+        return make(data)
     except (KeyError, TypeError, ValueError) as error:
         raise ModelError(f"{path}: not {kind} this tool can read ({error}); {REBUILD}") from None
 

@@ -17,8 +17,8 @@ import sys
 import unicodedata
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 from itertools import chain
+from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
 #: Files with these endings are read; anything else in a folder is passed over.
@@ -188,26 +188,45 @@ class CorpusLines:
             record += 1
 
 
-def read_documents(paths: list[str], on_read: Callable[[int], None] = lambda size: None
+@dataclass(frozen=True)
+class ArticleText:
+    """An article given as text instead of a file (the Python API's inputs): read as a .txt file is,
+    title on the first line; ``source`` names it in the output."""
+
+    text: str
+    source: str
+
+
+def read_documents(paths: list[str | ArticleText], on_read: Callable[[int], None] = lambda size: None
                    ) -> Iterator[RawDocument | CorpusLines | ReadProblem]:
     """Every raw document of every input (corpus lines still to parse), or a problem for an input that failed.
 
     ``on_read`` is told, as reading goes, how many bytes of the input files it
     has taken in (standard input aside): progress out of ``input_size``.
     """
-    for item in find_inputs(paths):
-        if isinstance(item, ReadProblem):
-            yield item
+    for path in paths:
+        if isinstance(path, ArticleText):
+            on_read(len(path.text.encode("utf-8", "surrogatepass")))
+            if path.text.strip():
+                yield parse_text(path.text, path.source)
+            else:
+                yield ReadProblem(path.source, "the text is empty")
             continue
-        try:
-            yield from read_file(item, on_read)
-        except ReadProblem as problem:
-            yield problem
+        for item in find_inputs([path]):
+            if isinstance(item, ReadProblem):
+                yield item
+                continue
+            try:
+                yield from read_file(item, on_read)
+            except ReadProblem as problem:
+                yield problem
 
 
-def input_size(paths: list[str]) -> int:
-    """The bytes of every file that reading ``paths`` reads, standard input aside."""
-    return sum(_size(item) for item in find_inputs(paths) if isinstance(item, str) and item != "-")
+def input_size(paths: list[str | ArticleText]) -> int:
+    """The bytes of every file (and text) that reading ``paths`` reads, standard input aside."""
+    texts = sum(len(p.text.encode("utf-8", "surrogatepass")) for p in paths if isinstance(p, ArticleText))
+    files = [p for p in paths if not isinstance(p, ArticleText)]
+    return texts + sum(_size(item) for item in find_inputs(files) if isinstance(item, str) and item != "-")
 
 
 #: Files larger than this are decoded as a stream and parsed in pieces, so memory stays bounded.

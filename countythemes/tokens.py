@@ -34,7 +34,7 @@ def stopwords() -> frozenset[str]:
 
 def user_words() -> list[tuple[str, int]]:
     """The domain dictionary and every full place name of the gazetteer."""
-    from .places import gazetteer
+    from .gazetteer import gazetteer
 
     words = []
     for line in _data_lines("userdict.txt"):

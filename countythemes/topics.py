@@ -11,15 +11,19 @@ and ``analyze.py classify`` never imports gensim.
 """
 from __future__ import annotations
 
+import logging
 import math
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
+from .modelfiles import TOPICS, built, read_model_file
 from .tokens import segment, tokenize_filter, word_counts
+
+log = logging.getLogger(__name__)
 
 #: Single characters (村, 户, 年 …) say little about a topic and crowd the top words.
 MIN_TOKEN_LENGTH = 2
@@ -38,7 +42,7 @@ TOLERANCE = 0.01
 
 @lru_cache(maxsize=1)
 def _place_names() -> frozenset[str]:
-    from .places import gazetteer
+    from .gazetteer import gazetteer
 
     return frozenset(gazetteer().names)
 
@@ -182,8 +186,8 @@ SEARCH_SAMPLE = 5000
 
 
 def search(documents: list[list[str]], themes, seed: int, ks: list[int], seeded: bool,
-           forced_k: int | None = None, progress=sys.stderr, workers: int = 1) -> TopicSearch:
-    """Fit LDA for each K (the variant asked for), print the curve, keep the chosen fit.
+           forced_k: int | None = None, workers: int = 1) -> TopicSearch:
+    """Fit LDA for each K (the variant asked for), log the curve as it comes, keep the chosen fit.
 
     The seeded variant needs one topic per anchored theme and at least one free
     topic, so it is fitted only for K above the number of anchored themes. Fits
@@ -207,11 +211,11 @@ def search(documents: list[list[str]], themes, seed: int, ks: list[int], seeded:
     minimum_seeded = len(anchored_themes(themes)) + 1
     variants = ["seeded" if seeded else "unseeded"]
     fits = [(k, variant) for k in ks for variant in variants if variant == "unseeded" or k >= minimum_seeded]
-    print(f"topics: {len(documents)} paragraphs, {len(dictionary)} words"
-          + (f"; K searched on a sample of {len(sample)}, {passes_for(len(sample))} passes per fit, "
-             f"the chosen K then fitted on all ({passes_for(len(documents))} passes)" if large
-             else f", {passes_for(len(documents))} passes per fit"), file=progress)
-    print(f"{'K':>4}{'c_npmi':>10}{'u_mass':>10}{'seeded c_npmi':>15}{'seeded u_mass':>15}", file=progress)
+    log.info(f"topics: {len(documents)} paragraphs, {len(dictionary)} words"
+             + (f"; K searched on a sample of {len(sample)}, {passes_for(len(sample))} passes per fit, "
+                f"the chosen K then fitted on all ({passes_for(len(documents))} passes)" if large
+                else f", {passes_for(len(documents))} passes per fit"))
+    log.info(f"{'K':>4}{'c_npmi':>10}{'u_mass':>10}{'seeded c_npmi':>15}{'seeded u_mass':>15}")
     global _search_job
     _search_job = _SearchJob(sample, dictionary, themes, seed)
     curve, models = [], {}
@@ -228,12 +232,12 @@ def search(documents: list[list[str]], themes, seed: int, ks: list[int], seeded:
                 curve.append(row)
                 cells = [f"{row[v][m]:>{w}.3f}" if row[v] else f"{'–':>{w}}"
                          for v, w in (("unseeded", 10), ("seeded", 15)) for m in ("c_npmi", "u_mass")]
-                print(f"{k:>4}" + "".join(cells), file=progress, flush=True)
+                log.info(f"{k:>4}" + "".join(cells))
     variant = "seeded" if seeded and any(row["seeded"] for row in curve) else "unseeded"
     k = forced_k if forced_k is not None else choose_k(curve, variant)
     model, scores = models[(k, variant)]
     if large:
-        print(f"fitting K = {k} on all {len(documents)} paragraphs …", file=progress, flush=True)
+        log.info(f"fitting K = {k} on all {len(documents)} paragraphs …")
         eta = seeded_eta(dictionary, themes, k) if variant == "seeded" else None
         model = fit_lda(BowCorpus(dictionary, documents), dictionary, k, seed, eta)
         scores = coherence(model, sample, BowCorpus(dictionary, sample), dictionary)
@@ -306,6 +310,12 @@ class TopicScorer:
         vocabulary = list(model["vocabulary"])
         self.top_words = [[vocabulary[i] for i in np.argsort(-row, kind="stable")[:10]] for row in topic_word]
         self.anchors = {int(i): key for i, key in model.get("anchors", {}).items()}
+
+    @classmethod
+    def load(cls, folder: Path, model: dict | None = None) -> "TopicScorer":
+        """The topic model stored in a models folder (``model``: its topics.json, where already read)."""
+        model = read_model_file(Path(folder), TOPICS) if model is None else model
+        return built(Path(folder) / TOPICS, "a topic model", cls, model)
 
     def mixtures(self, words: list[list[str]]) -> np.ndarray:
         """Topic proportions of many paragraphs (rows), uniform for one with no known word.

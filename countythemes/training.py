@@ -1,11 +1,19 @@
-"""Training the theme classifier: the scikit-learn Pipeline, grouped cross-validation, baselines,
-and the export to plain numbers. Only ``train.py`` imports this (and scikit-learn)."""
+"""Training: the scikit-learn Pipeline, grouped cross-validation, baselines, the learning curve, the
+topic search, and the whole run that makes a models folder (``train_models``).
+
+Only training imports scikit-learn and gensim; the models it makes are plain
+numbers that ``classifier`` and ``topics`` score with numpy. What the run
+finds is logged (logger ``countythemes.training``) as it goes and returned.
+"""
 from __future__ import annotations
 
+import datetime
 import hashlib
+import logging
 import math
-import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from scipy import sparse
@@ -14,9 +22,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from .classifier import Theme, embedding_features, paragraph_tokens, softmax, typical_word_features
-from .corpus import Paragraph, article_key
+from .classifier import ThemeScorer, embedding_features, paragraph_tokens, softmax, typical_word_features
+from .codebook import Theme
+from .embeddings import Embeddings
+from .errors import CountythemesError
 from .labels import Label
+from .records import Paragraph
+
+log = logging.getLogger(__name__)
 
 def calibration_folds(labels) -> int:
     """Three folds for fitting the calibration, fewer where a theme has fewer examples."""
@@ -354,7 +367,7 @@ def training_set(paragraphs: list[Paragraph], labels: dict[str, Label]) -> Train
             seen.add(p.id)
             rows.texts.append(p.text)
             rows.themes.append(labels[p.id].theme)
-            rows.groups.append(article_key(p))
+            rows.groups.append(p.article_key)
             rows.ids.append(p.id)
             rows.words.append(p.words)
     return rows
@@ -546,31 +559,32 @@ def fingerprint(*parts: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def print_evaluation(cv: dict, keys: list[str], out=sys.stdout) -> None:
-    print(f"Cross-validation: {cv['folds']} folds grouped by article", file=out)
-    print(f"{'theme':<12}{'precision':>10}{'recall':>8}{'f1':>8}{'n':>5}", file=out)
+def evaluation_lines(cv: dict, keys: list[str]) -> list[str]:
+    """Cross-validation as a researcher reads it: per theme, the baselines, confusion, calibration."""
+    lines = [f"Cross-validation: {cv['folds']} folds grouped by article",
+             f"{'theme':<12}{'precision':>10}{'recall':>8}{'f1':>8}{'n':>5}"]
     for key in keys:
         row = cv["model"]["per_theme"][key]
-        print(f"{key:<12}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}{row['support']:>5}", file=out)
-    print(f"macro-F1: model {cv['model']['macro_f1']:.3f} | majority class {cv['majority']['macro_f1']:.3f}"
-          f" | typical words {cv['typical_words']['macro_f1']:.3f}", file=out)
-    print("confusion (rows: label, columns: predicted, order " + " ".join(keys) + "):", file=out)
+        lines.append(f"{key:<12}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}{row['support']:>5}")
+    lines.append(f"macro-F1: model {cv['model']['macro_f1']:.3f} | majority class {cv['majority']['macro_f1']:.3f}"
+                 f" | typical words {cv['typical_words']['macro_f1']:.3f}")
+    lines.append("confusion (rows: label, columns: predicted, order " + " ".join(keys) + "):")
     for key, row in zip(keys, cv["model"]["confusion"]):
-        print(f"  {key:<12}" + " ".join(f"{n:>4}" for n in row), file=out)
+        lines.append(f"  {key:<12}" + " ".join(f"{n:>4}" for n in row))
     flag = cv["uncertain"]
     answers = sum(row["support"] for row in cv["model"]["per_theme"].values())
-    print("per source: " + ", ".join(f"{kind} {row['macro_f1']:.3f} ({row['paragraphs']} paragraphs)"
-                                     for kind, row in cv["per_source"].items()), file=out)
-    print(f"calibration: expected calibration error {cv['calibration_error']:.3f} (10 bins)", file=out)
+    lines.append("per source: " + ", ".join(f"{kind} {row['macro_f1']:.3f} ({row['paragraphs']} paragraphs)"
+                                            for kind, row in cv["per_source"].items()))
+    lines.append(f"calibration: expected calibration error {cv['calibration_error']:.3f} (10 bins)")
     precision = "" if flag["precision"] is None else f" (precision {flag['precision']:.2f})"
-    print(f"uncertain below confidence {cv['threshold']:.2f}: flags {flag['flagged']} of {answers} answers, "
-          f"{flag['wrong_flagged']} of the {flag['wrong']} wrong ones{precision}", file=out)
+    lines.append(f"uncertain below confidence {cv['threshold']:.2f}: flags {flag['flagged']} of {answers} answers, "
+                 f"{flag['wrong_flagged']} of the {flag['wrong']} wrong ones{precision}")
+    return lines
 
 
-def print_learning_curve(curve: list[dict], out=sys.stdout) -> None:
-    print("learning curve (grouped CV, the same folds; a share of each training fold's articles):", file=out)
-    for point in curve:
-        print(f"  {point['labeled']:>5} labeled paragraphs: macro-F1 {point['macro_f1']:.3f}", file=out)
+def learning_curve_lines(curve: list[dict]) -> list[str]:
+    return ["learning curve (grouped CV, the same folds; a share of each training fold's articles):"] + [
+        f"  {point['labeled']:>5} labeled paragraphs: macro-F1 {point['macro_f1']:.3f}" for point in curve]
 
 
 #: The zero-shot classifier's scale of the prototype similarities: cosines differ by tenths, the
@@ -603,3 +617,146 @@ def zero_shot_classifier(themes: list[Theme], embeddings) -> dict:
         "inverse_temperature": 1.0,
         "threshold": 0.5,
     }
+
+
+# ---------------------------------------------------------------------- the run
+
+
+@dataclass
+class TrainingOptions:
+    """What to train on and how (``train.py``'s options).
+
+    ``seeds`` is the labeled corpus folder (its ``labels*.csv`` are always
+    read); ``corpus`` more articles that ``labels`` files name; ``themes`` a
+    codebook of one's own (None: the packaged one); ``ks`` the numbers of topics
+    searched (``topics`` fixes K); ``vector_corpora`` the unlabeled corpora to
+    rebuild the word vectors from (None: copy those of ``vectors_from``).
+    """
+
+    seeds: Path
+    vectors_from: Path
+    corpus: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    themes: str | None = None
+    seed: int = 20240501
+    topics: int | None = None
+    ks: list[int] = field(default_factory=lambda: list(range(4, 11)))
+    seeded: bool = False
+    vector_corpora: list[Path] | None = None
+
+
+class TrainingError(CountythemesError):
+    """Training data that cannot make a model (a theme without enough labeled articles, unreadable files)."""
+
+
+def train_models(options: TrainingOptions, on_problem: Callable | None = None) -> tuple[dict[str, object], dict]:
+    """The model files and manifest that training on ``options`` makes (``modelfiles.write_models``
+    writes them; ``modelfiles.compare_models`` checks them against committed ones)."""
+    from .codebook import load_themes
+    from .labels import read_labels, seed_label_files
+    from .modelfiles import library_versions
+    from .pipeline import iter_paragraphs
+    from .workers import cores
+
+    themes = load_themes(options.themes)
+    keys = [t.key for t in themes]
+    problems = []
+
+    def heard(problem) -> None:
+        problems.append(problem)
+        if on_problem is not None:
+            on_problem(problem)
+
+    log.info(f"reading {' '.join([str(options.seeds)] + list(options.corpus))} …")
+    paragraphs = list(iter_paragraphs([str(options.seeds)] + list(options.corpus), heard))
+    if problems:
+        raise TrainingError(f"{len(problems)} corpus file(s) could not be read; fix or remove them first")
+    label_files = seed_label_files(Path(options.seeds)) + list(options.labels)
+    labels = read_labels(label_files, {p.id for p in paragraphs}, {t.key: t.name for t in themes})
+    data = training_set(paragraphs, labels)
+    articles = {k: {g for g, t in zip(data.groups, data.themes) if t == k} for k in keys}
+    thin = [f"{k} ({len(articles[k])})" for k in keys if len(articles[k]) < 2]
+    if thin and data.texts:
+        raise TrainingError("every theme needs labeled paragraphs in at least 2 articles, so that cross-validation "
+                            f"can hold one out; too few articles for: {', '.join(thin)}")
+    vector_files, embeddings = word_vectors(options)
+    manifest = {"trained": datetime.date.today().isoformat(), "versions": library_versions(), "seed": options.seed,
+                "themes": {t.key: t.name for t in themes}, "theme_order": keys}
+    if not data.texts:
+        log.warning("no labeled paragraphs: training a zero-shot classifier from the codebook alone (each theme's "
+                    "prototype in the word vectors and its typical words); it is not cross-validated and its "
+                    "confidences are not calibrated: label some paragraphs to do better")
+        classifier = zero_shot_classifier(themes, embeddings)
+        topic_model, topic_summary = train_topics(paragraphs, themes, ThemeScorer(classifier, embeddings), options)
+        manifest.update(zero_shot=True, training={"paragraphs": len(paragraphs), "labeled": 0, "articles": 0,
+                                                  "data": fingerprint(*(p.text for p in paragraphs))},
+                        topics=topic_summary)
+        return {"classifier.json": classifier, "topics.json": topic_model, **vector_files}, manifest
+    log.info(f"{len(paragraphs)} paragraphs, {len(data.texts)} labeled, in {len(set(data.groups))} articles")
+    cv = cross_validate(data, themes, embeddings, options.seed, workers=cores())
+    out_of_fold = out_of_fold_model(data, keys, cv.pop("out_of_fold"))
+    for line in evaluation_lines(cv, keys):
+        log.info(line)
+    for baseline in ("majority", "typical_words"):
+        if cv["model"]["macro_f1"] <= cv[baseline]["macro_f1"]:
+            log.warning(f"the model does not beat the {baseline} baseline")
+    curve = learning_curve(data, themes, embeddings, options.seed, cv, workers=cores())
+    for line in learning_curve_lines(curve):
+        log.info(line)
+    classifier = fit_final(data, themes, embeddings, options.seed, cv["threshold"])
+    scorer = ThemeScorer(classifier, embeddings)
+    topic_model, topic_summary = train_topics(paragraphs, themes, scorer, options)
+    predicted = [v["theme"] for v in scorer.classify_all(data.texts, data.words, data.groups)]
+    manifest.update(
+        training={"paragraphs": len(paragraphs), "labeled": len(data.texts), "articles": len(set(data.groups)),
+                  "label_counts": {k: data.themes.count(k) for k in keys},
+                  "data": fingerprint(*(p.text for p in paragraphs), *sorted(
+                      f"{i}:{labels[i].theme}" for i in data.ids)),
+                  "predicted": dict(zip(data.ids, predicted))},
+        cross_validation=cv, learning_curve=curve, topics=topic_summary)
+    return {"classifier.json": classifier, "topics.json": topic_model, "out_of_fold.json": out_of_fold,
+            **vector_files}, manifest
+
+
+def train_topics(paragraphs: list[Paragraph], themes: list[Theme], scorer: ThemeScorer,
+                 options: TrainingOptions) -> tuple[dict, dict]:
+    """The K search, the kept topic model, and what the manifest records of it."""
+    from .topics import K_RULE, TopicScorer, describe_topics, export_topics, search, topic_words
+    from .workers import cores
+
+    unique = list({p.text: p for p in paragraphs}.values())  # each paragraph once
+    texts, words = [p.text for p in unique], [p.words for p in unique]
+    articles = [p.article_key for p in unique]
+    try:
+        found = search([topic_words(w) for w in words], themes, options.seed, options.ks, seeded=options.seeded,
+                       forced_k=options.topics, workers=cores())
+    except ValueError as error:
+        raise TrainingError(f"cannot fit topics: {error}") from None
+    model = export_topics(found, themes)
+    predicted = [v["theme"] for v in scorer.classify_all(texts, words, articles)]
+    model["topics"] = describe_topics(TopicScorer(model), found.coherence["c_npmi_per_topic"], words, predicted,
+                                      [t.key for t in themes])
+    chosen = next(row for row in found.curve if row["k"] == found.k)
+    log.info(f"chosen: K = {found.k}, {'seeded' if found.seeded else 'unseeded'} "
+             f"({'set by --topics' if options.topics else K_RULE})")
+    summary = {"k": found.k, "seeded": found.seeded, "rule": "--topics" if options.topics else K_RULE,
+               "k_range": [options.ks[0], options.ks[-1]], "at_chosen_k": chosen, "curve": found.curve}
+    return model, summary
+
+
+def word_vectors(options: TrainingOptions) -> tuple[dict[str, object], Embeddings]:
+    """The word vectors to train with, as model files and loaded: rebuilt from ``vector_corpora``,
+    else those of ``vectors_from`` (the committed models), copied as they are."""
+    from .embeddings import rebuild_vectors
+    from .modelfiles import EMBEDDINGS, VECTORS, embedding_files
+
+    if options.vector_corpora is None:
+        return embedding_files(options.vectors_from), Embeddings.load(options.vectors_from)
+    missing = [str(p) for p in options.vector_corpora if not Path(p).is_file()]
+    if missing:
+        raise TrainingError(f"{missing[0]}: no such corpus file (--embeddings needs the unlabeled JSONL corpora)")
+    log.info(f"training word vectors on {' '.join(map(str, options.vector_corpora))} …")
+    vocabulary, payload, vectors = rebuild_vectors([Path(p) for p in options.vector_corpora], options.seed)
+    log.info(f"word vectors: {len(vocabulary['words'])} words × {vectors.shape[1]} dimensions, "
+             f"from {vocabulary['corpora_tokens']} tokens")
+    return {EMBEDDINGS: vocabulary, VECTORS: payload}, Embeddings(vectors, vocabulary["words"])

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import pickle
 import re
@@ -53,9 +52,10 @@ def test_classify_reads_stdin_and_prints_a_table(tmp_path):
     result = run("analyze.py", "classify", "-", "--format", "table", stdin=ARTICLE.encode("utf-8"))
     assert result.returncode == 0, result.stderr.decode()
     rows = result.stdout.decode("utf-8").splitlines()
-    assert rows[0].split() == ["段落", "地点", "主题", "置信度"]
+    assert rows[0].split() == ["段落", "来源", "文章", "地点", "主题", "置信度"]
     employment = next(r for r in rows if r.startswith("县人社局"))
     assert "平顺县" in employment and "就业增收" in employment
+    assert employment.split()[1] == "-"  # the source: standard input
     assert re.search(r"\b(0\.\d\d|1\.00)\b", employment)
 
 
@@ -202,36 +202,3 @@ def test_a_corpus_is_classified_the_same_on_one_or_two_workers_with_its_records_
     numbered = {int(re.match(r"第(\d+)条消息", p["text"])[1]): p["article_index"]
                 for p in classified if "条消息" in p["text"]}
     assert numbered == {i: i for i in range(300) if i != 57}
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_progress_is_a_bar_with_the_time_left_on_a_terminal_and_nothing_when_piped():
-    from countythemes.cli import _Progress
-
-    now = [100.0]
-    terminal = _Terminal()
-    progress = _Progress("paragraphs", total=4_000, stream=terminal, clock=lambda: now[0])
-    progress.read(1_000)
-    now[0] += 2.0
-    progress.step(500)          # a quarter of the input read in 2 s: 6 s to go
-    progress.read(3_000)
-    now[0] += 0.2
-    progress.step(300)          # redrawn at most twice a second
-    now[0] += 4.0
-    progress.step(1_200)
-    progress.done()
-    frames = terminal.getvalue().split("\r")[1:]
-    assert frames[0].startswith("[######..................]  25%  500 paragraphs (250/s), about 6 s left")
-    assert frames[1].startswith("[########################] 100%  2,000 paragraphs (323/s), about 0 s left")
-    assert frames[2].startswith("2,000 paragraphs in 6.2 s") and len(frames) == 3
-
-    piped = io.StringIO()
-    progress = _Progress("paragraphs", total=4_000, stream=piped, clock=lambda: now[0])
-    now[0] += 5.0
-    progress.step(100)
-    progress.done()
-    assert piped.getvalue() == ""

@@ -8,11 +8,11 @@ import subprocess
 import sys
 
 import numpy as np
-
 from conftest import ROOT, json_lines, run, train_pages
-from countythemes.classifier import load_themes
-from countythemes.embeddings import unit_rows
-from countythemes.modelfiles import VECTORS, load_embeddings
+
+from countythemes.codebook import load_themes
+from countythemes.embeddings import Embeddings, unit_rows
+from countythemes.modelfiles import VECTORS
 
 
 def test_the_committed_vectors_are_a_plain_checksummed_array_under_30_mb_from_recorded_corpora():
@@ -25,7 +25,7 @@ def test_the_committed_vectors_are_a_plain_checksummed_array_under_30_mb_from_re
     assert len(vocabulary["words"]) == len(vectors)
     assert [c["file"] for c in vocabulary["corpora"]] == ["xwlb.jsonl.gz", "rmrb-rural.jsonl.gz"]
     assert all(len(c["sha256"]) == 64 for c in vocabulary["corpora"])
-    embeddings = load_embeddings(ROOT / "models")
+    embeddings = Embeddings.load(ROOT / "models")
     assert isinstance(embeddings.vectors, np.memmap)
     # the vectors know what no typical word says: forest rangers are ecology, granting credit is finance,
     # and the 拉面 skills-training programme is about jobs

@@ -14,7 +14,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import FRESH_TRAINING, ROOT, json_lines, run, train_pages, write_manifest
 
 csv.field_size_limit(2**31 - 1)  # the 200,000-line file becomes one very long paragraph

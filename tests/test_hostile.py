@@ -17,7 +17,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import ROOT, json_lines, run, write_manifest
 
 GOOD = ("平顺县多措并举巩固脱贫成果\n\n"
@@ -224,7 +223,7 @@ def test_a_paragraph_over_the_limit_is_left_out_with_a_line(tmp_path):
 
 def test_a_long_paragraph_takes_linear_time(tmp_path):
     """Place offsets were summed from the start for every name found: quadratic in the paragraph."""
-    from countythemes.corpus import iter_paragraphs
+    from countythemes.pipeline import iter_paragraphs
 
     seeds = "".join(json.loads(line)["text"] for line in run("analyze.py", "paragraphs", "seeds/").stdout.splitlines())
     took = []
@@ -275,12 +274,12 @@ def test_sigterm_to_the_process_group_while_output_waits_ends_every_process(tmp_
 
 
 def test_suggest_never_overwrites_a_file_that_appears_while_it_works(tmp_path):
-    from countythemes.cli import UserError, _write_new_file
+    from countythemes.folders import FolderError, write_new_file
 
     out = tmp_path / "more.csv"
     out.write_text("labels filled in meanwhile\n", encoding="utf-8")
-    with pytest.raises(UserError, match="already exists"):
-        _write_new_file(out, "id,theme\n")
+    with pytest.raises(FolderError, match="already exists"):
+        write_new_file(out, "id,theme\n")
     assert out.read_text(encoding="utf-8") == "labels filled in meanwhile\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["more.csv"]
 

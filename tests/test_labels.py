@@ -4,8 +4,8 @@ from __future__ import annotations
 import csv
 
 import pytest
-
 from conftest import ROOT, run
+
 from countythemes.labels import LabelError, label_themes, read_labels
 
 NAMES = {"industry": "产业发展", "employment": "就业增收", "cadres": "驻村帮扶与基层党建",

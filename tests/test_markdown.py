@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import SHARED, json_lines, run
 
 ARCHIVE_ARTICLE = """---

@@ -8,11 +8,12 @@ import sys
 import threading
 
 import pytest
-
 from conftest import ROOT, run
+
 from countythemes.folders import MARKER, FolderError, check_target, write_folder
 
-TINY = "平顺县推进乡村振兴\n\n平顺县合作社带动脱贫户种植中药材，户均增收3000元。\n\n县人社局举办春风行动招聘会，帮助200名脱贫劳动力外出务工。\n"
+TINY = ("平顺县推进乡村振兴\n\n平顺县合作社带动脱贫户种植中药材，户均增收3000元。\n\n"
+        "县人社局举办春风行动招聘会，帮助200名脱贫劳动力外出务工。\n")
 
 
 @pytest.fixture()

@@ -99,7 +99,8 @@ def test_ids_depend_only_on_text_and_output_is_byte_stable(seed_paragraphs, tmp_
     assert [p["paragraph"] for p in copied if p["id"] == wanted["id"]] == [2, 1]
 
 
-ARTICLE = "兴县加快发展小杂粮产业\n\n本报讯 今年以来，兴县大力发展小杂粮种植，带动农民增收。\n\n全县新建加工厂3座，吸纳就业200人。\n"
+ARTICLE = ("兴县加快发展小杂粮产业\n\n本报讯 今年以来，兴县大力发展小杂粮种植，带动农民增收。\n\n"
+           "全县新建加工厂3座，吸纳就业200人。\n")
 
 
 def test_encodings_are_detected_not_assumed(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import collections
 
 from conftest import json_lines, run
+
 from countythemes.places import find_mentions
 
 

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from countythemes.cleaning import paragraph_id
-from countythemes.corpus import iter_paragraphs
+from countythemes.pipeline import iter_paragraphs
 from countythemes.reading import ReadProblem, decode, parse_text
 
 #: Characters news pages are made of: Chinese, full-width and ASCII punctuation, digits, letters, markup.

@@ -8,7 +8,6 @@ import json
 import re
 
 import pytest
-
 from conftest import ROOT, run
 
 PICTURES = ["theme_mix_by_county.png", "topics.png", "topic_selection.png", "topic_theme.png", "classifier.png"]
@@ -163,7 +162,7 @@ def test_a_bad_corpus_leaves_the_previous_report_whole(tmp_path, two_reports):
 def test_twenty_counties_draw_without_overlapping_labels():
     import numpy as np
 
-    from countythemes.report import Bar, Shares, chinese_font, draw_theme_mix
+    from countythemes.reports import Bar, Shares, chinese_font, draw_theme_mix
 
     chinese_font()
     counties = ["平顺县", "壶关县", "黎城县", "武乡县", "沁县", "沁源县", "襄垣县", "屯留区", "潞城区", "上党区",

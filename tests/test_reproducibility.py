@@ -6,8 +6,8 @@ import json
 import os
 
 import pytest
-
 from conftest import ROOT, train_pages
+
 from countythemes.modelfiles import TOLERANCE, compare_models, discrete_differences, embedding_files, read_model_files
 from countythemes.workers import openblas_core_types
 

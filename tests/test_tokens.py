@@ -6,9 +6,9 @@ import json
 from itertools import islice
 
 import pytest
-
 from conftest import ROOT, SHARED
-from countythemes.corpus import iter_paragraphs
+
+from countythemes.pipeline import iter_paragraphs
 from countythemes.tokens import reference_segment, segment
 
 CORPUS = SHARED / "corpora" / "xwlb.jsonl.gz"

@@ -5,7 +5,6 @@ import json
 import re
 
 import numpy as np
-
 from conftest import ROOT, json_lines, run, train_pages
 
 
@@ -71,10 +70,18 @@ def test_classify_adds_the_dominant_topic_unless_told_not_to():
 def test_numpy_topic_inference_agrees_with_gensim():
     from scipy.special import digamma as scipy_digamma
 
-    from countythemes.classifier import load_themes
-    from countythemes.corpus import iter_paragraphs
-    from countythemes.topics import (BowCorpus, TopicScorer, TopicSearch, build_dictionary, digamma,
-                                     export_topics, fit_lda, topic_tokens)
+    from countythemes.codebook import load_themes
+    from countythemes.pipeline import iter_paragraphs
+    from countythemes.topics import (
+        BowCorpus,
+        TopicScorer,
+        TopicSearch,
+        build_dictionary,
+        digamma,
+        export_topics,
+        fit_lda,
+        topic_tokens,
+    )
 
     x = np.array([1e-3, 0.3, 1.0, 2.5, 5.99, 6.0, 17.0, 1e3, 1e6])
     assert np.max(np.abs(digamma(x) - scipy_digamma(x))) < 1e-10

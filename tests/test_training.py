@@ -5,16 +5,17 @@ import csv
 import json
 
 import numpy as np
-
 from conftest import ROOT, json_lines, run
-from countythemes.classifier import ThemeScorer, load_themes
-from countythemes.corpus import iter_paragraphs
+
+from countythemes.classifier import ThemeScorer
+from countythemes.codebook import load_themes
+from countythemes.embeddings import Embeddings
 from countythemes.labels import read_labels
-from countythemes.modelfiles import load_embeddings
+from countythemes.pipeline import iter_paragraphs
 from countythemes.tokens import segment
 from countythemes.training import Passage, build_pipeline, calibration_folds, export_pipeline, passages, training_set
 
-EMBEDDINGS = load_embeddings(ROOT / "models")
+EMBEDDINGS = Embeddings.load(ROOT / "models")
 
 
 def test_every_seed_paragraph_is_labeled_once_with_a_codebook_theme_and_a_known_place(training_paragraphs):

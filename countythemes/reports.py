@@ -24,9 +24,11 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .corpus import article_key
+from .errors import CountythemesError
 from .labels import spreadsheet_safe
-from .shares import DEFAULT, NAMES as ESTIMATOR_NAMES, SAMPLES, ArticleTotals, Calibration, estimates
+from .records import Paragraph
+from .shares import DEFAULT, SAMPLES, ArticleTotals, Calibration, estimates
+from .shares import NAMES as ESTIMATOR_NAMES
 
 #: Okabe–Ito colours (distinguishable with colour blindness) for the themes; ``other`` is grey.
 PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442", "#000000"]
@@ -48,57 +50,25 @@ PARAGRAPH_COLUMNS = ["source", "article", "article_index", "article_id", "date",
 LEVELS = ("province", "city", "county")
 
 
-class ReportError(ValueError):
+class ReportError(CountythemesError, ValueError):
     """A report that cannot be made from this corpus as asked; the message says why."""
 
 
-@dataclass
-class ReportRow:
-    """One paragraph as the report sees it."""
+def encode(paragraph: Paragraph) -> tuple[str, str, str | None]:
+    """A paragraphs.csv line's cells but label and counted (which depend on what came before), CSV-encoded
+    where the paragraph was classified (in a worker process, so the process writing the file only joins
+    them): before label, between, and the text where encoding changed it (else None: the text as it is)."""
+    p = paragraph
+    text = _csv_cells([p.text])
+    return (_csv_cells([p.source, p.article, p.article_index, p.article_id or "", p.date or "", p.paragraph, p.id,
+                        p.county or "", p.city or "", p.province or "", p.place_source or "",
+                        p.place_evidence or ""]),
+            _csv_cells([p.theme, p.confidence, p.uncertain, p.topic]),
+            None if text == p.text else text)
 
-    source: str
-    article: str
-    article_index: int
-    article_id: str | None
-    date: str | None
-    paragraph: int
-    id: str
-    county: str | None
-    city: str | None
-    province: str | None
-    place_source: str | None
-    label: str | None
-    predicted: str
-    confidence: float
-    uncertain: bool
-    topic: int
-    counted: bool  # False for a repeat of a paragraph already counted elsewhere
-    text: str
-    scores: dict[str, float] = field(default_factory=dict)  # every theme's probability
-    #: The paragraphs.csv line's cells but label and counted, CSV-encoded where the row was made (in a
-    #: worker process, so the process writing the file only joins them): before label, between, and the
-    #: text where encoding changed it (else None: the text as it is).
-    encoded: tuple[str, str, str | None] | None = None
-    #: The words that decided the place (see places.Place.evidence).
-    place_evidence: str | None = None
 
-    @property
-    def theme(self) -> str:
-        """The label where there is one, else the prediction."""
-        return self.label or self.predicted
-
-    @property
-    def article_key(self) -> str:
-        return f"{self.source}#{self.article_index}"
-
-    def encode(self) -> tuple[str, str, str | None]:
-        """The CSV cells but label and counted (which depend on what came before): see ``encoded``."""
-        text = _csv_cells([self.text])
-        return (_csv_cells([self.source, self.article, self.article_index, self.article_id or "", self.date or "",
-                            self.paragraph, self.id, self.county or "", self.city or "", self.province or "",
-                            self.place_source or "", self.place_evidence or ""]),
-                _csv_cells([self.predicted, self.confidence, self.uncertain, self.topic]),
-                None if text == self.text else text)
+#: A classified paragraph and its CSV cells (``encode``; None where they must be made anew).
+Row = tuple[Paragraph, "tuple[str, str, str | None] | None"]
 
 
 _CELLS = io.StringIO()
@@ -184,40 +154,42 @@ class Tally:
         self.confident: dict[tuple[int, int], list] = {}
         self.doubtful: dict[tuple[int, int], list] = {}
 
-    def add_all(self, rows) -> None:
+    def add_all(self, rows: list[Row]) -> None:
         for row in rows:
             self.add(row)
 
-    def add(self, row: ReportRow) -> None:
-        row.label = self.labels.get(row.id)
-        row.counted = row.id not in self.seen
-        self.seen.add(row.id)
+    def add(self, row: Row) -> None:
+        paragraph, cells = row
+        label = paragraph.label = self.labels.get(paragraph.id)
+        counted = paragraph.id not in self.seen
+        self.seen.add(paragraph.id)
         self.rows += 1
-        before, between, text = row.encoded or row.encode()
-        self.text.write(f"{before},{row.label or ''},{between},{row.counted},{row.text if text is None else text}\n")
-        if not row.counted:
+        before, between, text = cells or encode(paragraph)
+        self.text.write(f"{before},{label or ''},{between},{counted},{paragraph.text if text is None else text}\n")
+        if not counted:
             return
         self.counted += 1
-        self.labeled += row.label is not None
-        place = self.places.setdefault((row.province or "", row.city or "", row.county or ""), len(self.places))
-        theme = self.position[row.theme]
+        self.labeled += label is not None
+        place = self.places.setdefault((paragraph.province or "", paragraph.city or "", paragraph.county or ""),
+                                       len(self.places))
+        theme = self.position[label or paragraph.theme]
         columns = self._columns
         columns["place"].append(place)
-        columns["article"].append(self.articles.setdefault(row.article_key, len(self.articles)))
+        columns["article"].append(self.articles.setdefault(paragraph.article_key, len(self.articles)))
         columns["theme"].append(theme)
-        columns["label"].append(self.position[row.label] if row.label else -1)
-        columns["year"].append(year_of(row.date))
-        columns["topic"].append(row.topic)
-        columns["probabilities"].extend(row.scores.get(k, 0.0) for k in self.order)
-        self._keep_evidence(place, theme, row)
+        columns["label"].append(self.position[label] if label else -1)
+        columns["year"].append(year_of(paragraph.date))
+        columns["topic"].append(paragraph.topic)
+        columns["probabilities"].extend(paragraph.scores.get(k, 0.0) for k in self.order)
+        self._keep_evidence(place, theme, paragraph)
 
-    def _keep_evidence(self, place: int, theme: int, row: ReportRow) -> None:
+    def _keep_evidence(self, place: int, theme: int, paragraph: Paragraph) -> None:
         """The ``EVIDENCE`` most confident paragraphs of each place and theme, and as many of the least
         confident among those flagged uncertain; ties go to the earlier paragraph."""
         key, n = (place, theme), self.counted
-        _keep(self.confident.setdefault(key, []), (row.confidence, -n), row)
-        if row.uncertain and row.label is None:
-            _keep(self.doubtful.setdefault(key, []), (-row.confidence, -n), row)
+        _keep(self.confident.setdefault(key, []), (paragraph.confidence, -n), paragraph)
+        if paragraph.uncertain and paragraph.label is None:
+            _keep(self.doubtful.setdefault(key, []), (-paragraph.confidence, -n), paragraph)
 
     def close(self) -> None:
         """Everything written through to ``out``."""
@@ -245,11 +217,11 @@ class Tally:
         return confident, [e for e in doubtful if e not in confident]
 
 
-def _keep(heap: list, rank: tuple[float, int], row: ReportRow) -> None:
-    """Keep the ``EVIDENCE`` rows of largest ``rank`` in a min-heap (an ``Evidence`` made only when kept)."""
+def _keep(heap: list, rank: tuple[float, int], paragraph: Paragraph) -> None:
+    """Keep the ``EVIDENCE`` paragraphs of largest ``rank`` in a min-heap (an ``Evidence`` made only when kept)."""
     if len(heap) < EVIDENCE or rank > heap[0][:2]:
-        shown = Evidence(row.source, row.article, row.date or "", row.confidence, row.label is not None,
-                         row.uncertain, row.text)
+        shown = Evidence(paragraph.source, paragraph.article, paragraph.date or "", paragraph.confidence,
+                         paragraph.label is not None, paragraph.uncertain, paragraph.text)
         (heapq.heappush if len(heap) < EVIDENCE else heapq.heapreplace)(heap, (*rank, shown))
 
 
@@ -785,29 +757,18 @@ K_RULE_ZH = "取 c_npmi 均值与最佳 K 相差不超过 0.01 的最小 K（话
 # ------------------------------------------------------------------------ building
 
 
-def paragraph_rows(paragraphs: list, theme_scorer, topic_scorer) -> list[ReportRow]:
-    """A batch of paragraphs, classified, as report rows; ``Tally`` then adds labels and repeats."""
-    words = [p.words for p in paragraphs]
-    verdicts = theme_scorer.classify_all([p.text for p in paragraphs], words, [article_key(p) for p in paragraphs])
-    topics = topic_scorer.topics(words)
-    rows = [ReportRow(
-        source=p.source, article=p.article, article_index=p.article_index, article_id=p.article_id, date=p.date,
-        paragraph=p.paragraph, id=p.id,
-        county=p.county, city=p.city, province=p.province, place_source=p.place_source,
-        label=None, predicted=verdict["theme"], confidence=verdict["confidence"],
-        uncertain=verdict["uncertain"], topic=topic["topic"], counted=True, text=p.text, scores=verdict["scores"],
-        place_evidence=p.place_evidence)
-        for p, verdict, topic in zip(paragraphs, verdicts, topics)]
-    for row in rows:
-        row.encoded = row.encode()
-    return rows
+def encoded_rows(paragraphs: list[Paragraph]) -> list[Row]:
+    """Classified paragraphs with their CSV cells, made where they were classified; ``Tally`` then adds
+    labels and repeats."""
+    return [(paragraph, encode(paragraph)) for paragraph in paragraphs]
 
 
-def renumbered_row(row: ReportRow, articles_before: int) -> ReportRow:
+def renumbered_row(row: Row, articles_before: int) -> Row:
     """A row of a later input with its article number moved on (its CSV cells then made anew)."""
+    paragraph, cells = row
     if articles_before:
-        row.article_index += articles_before
-        row.encoded = None
+        paragraph.article_index += articles_before
+        return paragraph, None
     return row
 
 
@@ -877,7 +838,8 @@ def build_report(tally: Tally, corpus: list[str], manifest: dict, topics: dict, 
                        for name, rows in level_groups(table, by)]
         undated = int((table.year < 0).sum())
         year_notes = [f"线为{ESTIMATOR_NAMES[method]} 估计的占比：模型预测按交叉验证测得的误判率校正，人工标注的段落按标注计；"
-                      "未校正的占比与两者的 90% 区间见 theme_by_year.csv。", f"{undated} 个无日期的段落未计入。" if undated else "所有段落都有日期。",
+                      "未校正的占比与两者的 90% 区间见 theme_by_year.csv。",
+                      f"{undated} 个无日期的段落未计入。" if undated else "所有段落都有日期。",
                       source_line(corpus, manifest)]
         files["theme_by_year.png"] = png_bytes(draw_by_year(panels, order, names, year_notes, method), dpi)
         files["theme_by_year.csv"] = csv_bytes(
