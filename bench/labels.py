@@ -30,7 +30,13 @@ from countythemes.codebook import load_themes  # noqa: E402
 from countythemes.embeddings import Embeddings  # noqa: E402
 from countythemes.labels import read_labels  # noqa: E402
 from countythemes.pipeline import iter_paragraphs  # noqa: E402
-from countythemes.training import build_pipeline, calibration_folds, cross_validate, training_set  # noqa: E402
+from countythemes.training import (  # noqa: E402
+    build_pipeline,
+    calibration_folds,
+    cross_validate,
+    passages,
+    training_set,
+)
 
 SOURCES = {"labels.csv": "seed pages", "labels-xwlb.csv": "TV (xwlb)", "labels-rmrb.csv": "newspaper (rmrb)"}
 
@@ -106,12 +112,12 @@ def main() -> None:
         page_set = training_set(paragraphs, pages)
         embeddings = Embeddings.load(ROOT / "models")
         model = build_pipeline(20240501, themes, embeddings, calibration_folds(page_set.themes)).fit(
-            page_set.texts, page_set.themes)
+            passages(page_set), page_set.themes)
         print("\nThe seed-page model (126 labels) on the new labels: what its generalisation really is")
         for name in ("labels-xwlb.csv", "labels-rmrb.csv"):
             labels = read_labels([str(ROOT / "seeds" / name)], {p.id for p in paragraphs}, names)
             data = training_set(paragraphs, labels)
-            predicted = model.predict(data.texts)
+            predicted = model.predict(passages(data))
             from sklearn.metrics import f1_score
 
             print(f"  {SOURCES[name]:<18} {len(data.texts):>5} paragraphs: macro-F1 "

@@ -33,6 +33,7 @@ __all__ = ["Models", "load_models", "paragraphs", "classify", "report", "suggest
            "iter_paragraphs", "iter_classified", "unlabeled"]
 
 log = logging.getLogger("countythemes")
+notes = logging.getLogger("countythemes.progress")
 
 #: What the API reads: a path, article texts, several of them, or ``paragraphs``' DataFrame.
 Inputs = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]], "pandas.DataFrame"]
@@ -149,8 +150,9 @@ def _frame(rows: Iterable[list], columns: list[str]) -> pandas.DataFrame:
 
 
 def iter_paragraphs(inputs: Inputs, on_problem: OnProblem = _warn, workers: int | None = 1,
-                    progress: Progress | None = None) -> Iterator[Paragraph]:
-    """``paragraphs`` as a stream of ``Paragraph`` records (for inputs too large for one DataFrame)."""
+                    progress: Progress | None = None, texts: bool = True) -> Iterator[Paragraph]:
+    """``paragraphs`` as a stream of ``Paragraph`` records (for inputs too large for one DataFrame;
+    ``texts=False``: every string is a path)."""
     from .pipeline import annotated, renumbered_paragraph
 
     def without_words(batch: list[Paragraph]) -> list[Paragraph]:
@@ -158,7 +160,7 @@ def iter_paragraphs(inputs: Inputs, on_problem: OnProblem = _warn, workers: int 
             paragraph.words = []
         return batch
 
-    for batch in annotated(_inputs(inputs), without_words, renumbered_paragraph, on_problem, workers, progress):
+    for batch in annotated(_inputs(inputs, texts), without_words, renumbered_paragraph, on_problem, workers, progress):
         yield from batch
 
 
@@ -291,6 +293,9 @@ def report(inputs: Inputs, out: str | os.PathLike = "reports", labels: Sequence[
     paths = _inputs(inputs, texts)
     names = {k: models.names.get(k, k) for k in models.theme_keys}
     themes_of = label_themes(list(labels), names)
+    corpus = list(shown) if shown is not None else [p.source if isinstance(p, ArticleText) else shown_name(p)
+                                                    for p in paths]
+    notes.info(f"reading and classifying {' '.join(corpus)} …")
     verdict = verdicts(models.themes, models.topics)
     rows = annotated(paths, lambda batch: encoded_rows(verdict(batch)), renumbered_row, on_problem, workers,
                      progress)
@@ -303,8 +308,6 @@ def report(inputs: Inputs, out: str | os.PathLike = "reports", labels: Sequence[
             tally.close()
         if not tally.rows:
             raise CountythemesError("no paragraphs to report on")
-        corpus = list(shown) if shown is not None else [p.source if isinstance(p, ArticleText) else shown_name(p)
-                                                        for p in paths]
         files = build_report(tally, corpus, models.manifest, models.topic_model, models.names, out_of_fold,
                              min_paragraphs, dpi, seed, by)
         files["paragraphs.csv"] = table
@@ -349,9 +352,7 @@ def _training_options(seeds, corpus, labels, themes, seed, topics, k_range, seed
 
     if not Path(seeds).is_dir():
         raise CountythemesError(f"{seeds}: no such corpus folder")
-    low, high = k_range
-    if not 2 <= low <= high:
-        raise CountythemesError(f"k_range: expected (LOW, HIGH) with 2 <= LOW <= HIGH, not {k_range}")
+    low, high = _k_range(k_range)
     return TrainingOptions(seeds=Path(seeds), corpus=[str(p) for p in corpus], labels=[str(p) for p in labels],
                            themes=None if themes is None else str(themes), seed=seed, topics=topics,
                            ks=list(range(low, high + 1)), seeded=seeded,
@@ -359,9 +360,38 @@ def _training_options(seeds, corpus, labels, themes, seed, topics, k_range, seed
                            vectors_from=packaged_models() if vectors_from is None else Path(vectors_from))
 
 
+def _k_range(k_range: tuple[int, int] | str) -> tuple[int, int]:
+    """(LOW, HIGH), from a pair or from text such as ``4-16`` (``--k-range``)."""
+    if isinstance(k_range, str):
+        low, _, high = k_range.partition("-")
+        try:
+            low, high = int(low), int(high or low)
+        except ValueError:
+            raise CountythemesError(f"--k-range: expected LOW-HIGH such as 4-16, not {k_range!r}") from None
+    else:
+        low, high = k_range
+    if not 2 <= low <= high:
+        raise CountythemesError(f"--k-range: expected LOW-HIGH with 2 <= LOW <= HIGH, not {k_range!r}")
+    return low, high
+
+
+def _keep_committed(options, out: Path) -> None:
+    """Training on anything but the project's own seeds and labels must not silently replace the
+    committed models (those the package ships)."""
+    from .modelfiles import packaged_models
+
+    committed = packaged_models()
+    if out.resolve() != committed.resolve():
+        return
+    if (options.corpus or options.labels or options.themes
+            or options.seeds.resolve() != (committed.parent / "seeds").resolve()):
+        raise CountythemesError(f"training on other data (--corpus, --labels, --seeds or --themes) would replace "
+                                f"the committed models in {out}/; give --out a new folder, e.g. --out models-mine")
+
+
 def train(seeds: str | os.PathLike, out: str | os.PathLike, corpus: Sequence[str] = (), labels: Sequence[str] = (),
           themes: str | None = None, seed: int = 20240501, topics: int | None = None,
-          k_range: tuple[int, int] = (4, 10), seeded: bool = False, vector_corpora: Sequence[str] | None = None,
+          k_range: tuple[int, int] | str = (4, 10), seeded: bool = False, vector_corpora: Sequence[str] | None = None,
           vectors_from: str | os.PathLike | None = None, on_problem: OnProblem = _warn) -> Models:
     """Train the classifier and topics on a labeled corpus folder into ``out`` and load them.
 
@@ -387,6 +417,7 @@ def train(seeds: str | os.PathLike, out: str | os.PathLike, corpus: Sequence[str
 
     options = _training_options(seeds, corpus, labels, themes, seed, topics, k_range, seeded, vector_corpora,
                                 vectors_from)
+    _keep_committed(options, Path(out))
     check_target(Path(out), "models")  # before the work
     with one_blas_thread():
         files, manifest = train_models(options, on_problem)
@@ -399,7 +430,7 @@ def train(seeds: str | os.PathLike, out: str | os.PathLike, corpus: Sequence[str
 
 def check_training(seeds: str | os.PathLike, committed: str | os.PathLike, corpus: Sequence[str] = (),
                    labels: Sequence[str] = (), themes: str | None = None, seed: int = 20240501,
-                   topics: int | None = None, k_range: tuple[int, int] = (4, 10), seeded: bool = False,
+                   topics: int | None = None, k_range: tuple[int, int] | str = (4, 10), seeded: bool = False,
                    vector_corpora: Sequence[str] | None = None, vectors_from: str | os.PathLike | None = None,
                    on_problem: OnProblem = _warn) -> list[str]:
     """Train as ``train`` does, into a temporary folder, and say how the result differs from the models

@@ -7,9 +7,6 @@ and exit code 2; inputs that could be read are still processed and printed.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import logging
 import os
 import shlex
 import signal
@@ -19,23 +16,10 @@ from typing import Callable, Iterable
 
 from . import api
 from .errors import CountythemesError
-from .reading import ReadProblem, shown_name
+from .progress import Progress, SkippedInputs
+from .reading import shown_name, shown_path
 
 EXIT_BAD_INPUT = 2
-
-
-class _Problems:
-    """Collects skipped inputs: each is reported at once, the exit code at the end."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, problem: ReadProblem) -> None:
-        self.count += 1
-        print(f"skipped {problem}", file=sys.stderr, flush=True)
-
-    def exit_code(self) -> int:
-        return EXIT_BAD_INPUT if self.count else 0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,37 +28,16 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_BAD_INPUT)
 
 
-class _Messages(logging.Handler):
-    """The library's log as the command prints it: warnings on stderr, the rest on stdout where that
-    is free (training) or stderr (where stdout is the data). Streams are looked up when a line comes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.to_stdout = False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        warning = record.levelno >= logging.WARNING
-        stream = sys.stdout if self.to_stdout and not warning else sys.stderr
-        print(("warning: " if warning else "") + record.getMessage(), file=stream, flush=True)
-
-
-_MESSAGES = _Messages()
-_LOG = logging.getLogger("countythemes")
-_LOG.addHandler(_MESSAGES)
-_LOG.setLevel(logging.INFO)
-_LOG.propagate = False
-
-
 class _Stopped(KeyboardInterrupt):
     """SIGTERM, turned into an exception so that clean-up (staging folders) runs."""
 
-
-def _stop(signum, frame) -> None:
-    raise _Stopped()
+    @classmethod
+    def handler(cls, signum, frame) -> None:
+        raise cls()
 
 
 def _run(command: Callable[[], int]) -> int:
-    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGTERM, _Stopped.handler)
     try:
         code = command()
         sys.stdout.flush()  # here, where a failure can still be reported, not at exit
@@ -107,14 +70,6 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
-
-
-def _k_range(text: str) -> tuple[int, int]:
-    low, _, high = text.partition("-")
-    try:
-        return int(low), int(high or low)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected LOW-HIGH such as 4-16, not {text!r}") from None
 
 
 def _add_analyze(commands, project: Path | None) -> None:
@@ -173,7 +128,7 @@ def _add_train(parser: argparse.ArgumentParser, project: Path | None) -> None:
     parser.add_argument("--seed", type=int, default=20240501, help="random seed (default: 20240501)")
     parser.add_argument("--topics", type=_positive, default=None, metavar="K",
                         help="fit K topics instead of choosing K by coherence")
-    parser.add_argument("--k-range", type=_k_range, default=(4, 10), metavar="LOW-HIGH",
+    parser.add_argument("--k-range", default="4-10", metavar="LOW-HIGH",
                         help="the numbers of topics to try (default: 4-10)")
     parser.add_argument("--check", action="store_true",
                         help="retrain into a temporary folder and compare with --out instead of replacing it: "
@@ -221,8 +176,10 @@ def train_main(argv: list[str] | None = None, project: Path = Path(".")) -> int:
 
 
 def _dispatch(args, project: Path | None) -> int:
+    from .progress import ConsoleLog
+
     args.project = project
-    _MESSAGES.to_stdout = args.command in ("train", "topics")
+    ConsoleLog.install().to_stdout = args.command in ("train", "topics")
     return _run(lambda: COMMANDS[args.command](args))
 
 
@@ -235,11 +192,9 @@ def _label_files(args) -> list[str]:
 def _paragraphs(args) -> int:
     import orjson
 
-    from .pipeline import iter_paragraphs
-
-    problems = _Problems()
+    problems = SkippedInputs()
     _write_lines(orjson.dumps(p.record(), option=orjson.OPT_APPEND_NEWLINE)
-                 for p in iter_paragraphs(args.paths, problems))
+                 for p in api.iter_paragraphs(args.paths, problems, texts=False))
     return problems.exit_code()
 
 
@@ -252,13 +207,12 @@ def _write_lines(lines: Iterable[bytes]) -> None:
 def _classify(args) -> int:
     from .formats import csv_lines, table_lines
     from .pipeline import classified_lines
-    from .progress import Progress
 
     models = api.load_models(args.models)
     if models.themes.zero_shot:
         print(f"note: {args.models}/ holds a zero-shot classifier (trained without labels, from the codebook "
               "alone): its themes are rough and its confidences uncalibrated", file=sys.stderr)
-    problems, progress = _Problems(), Progress("paragraphs")
+    problems, progress = SkippedInputs(), Progress("paragraphs")
     if args.format == "json":
         _write_lines(classified_lines(args.paths, models.themes, problems, None if args.no_topics else models.topics,
                                       args.workers, progress))
@@ -275,54 +229,34 @@ def _topics(args) -> int:
     from .formats import topic_lines
 
     models = api.load_models(args.models)
-    for line in topic_lines(models.topic_model, models.names):
-        print(line)
+    print("\n".join(topic_lines(models.topic_model, models.names)))
     return 0
 
 
 def _report(args) -> int:
-    from .progress import Progress
-
-    problems = _Problems()
-    print(f"reading and classifying {' '.join(map(shown_name, args.corpus))} …", file=sys.stderr)
+    problems = SkippedInputs()
     out = api.report(args.corpus, args.out, _label_files(args), args.min_paragraphs, args.dpi, args.seed, args.by,
                      args.models, None, problems, Progress("paragraphs"),
-                     [_shown(path, args.project) for path in args.corpus], texts=False)
+                     [shown_path(path, args.project) for path in args.corpus], texts=False)
     print(f"report written to {out}/ (open {out / 'index.html'})", file=sys.stderr)
     return problems.exit_code()
 
 
-def _shown(path: str, project: Path | None) -> str:
-    """A path as a reader of the report should see it: relative to the project where it is inside,
-    bytes of its name that are not UTF-8 as escapes (see ``shown_name``)."""
-    try:
-        return shown_name(str(Path(path).resolve().relative_to(Path(project).resolve())) or ".")
-    except (TypeError, ValueError):
-        return shown_name(path)
-
-
 def _suggest(args) -> int:
+    from .classifier import pick_for_labeling
     from .folders import already_exists, write_new_file
-    from .labels import LABEL_COLUMNS, spreadsheet_safe
+    from .formats import suggestion_csv
 
     out = None if args.out == "-" else Path(args.out)
     if out is not None and out.exists():
         raise already_exists(out)
-    problems = _Problems()
-    from .classifier import pick_for_labeling
-
+    problems = SkippedInputs()
     candidates = list(api.unlabeled(args.paths, _label_files(args), args.models, problems, texts=False))
     picked, unlabeled = pick_for_labeling(candidates, args.n), len({c.id for c in candidates})
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(LABEL_COLUMNS + ["text", "source", "article"])
-    for p in picked:
-        writer.writerow([spreadsheet_safe(cell) for cell in (p.id, "", "", "", p.text[:30], p.text, p.source,
-                                                             p.article)])
     if out is None:
-        sys.stdout.write(buffer.getvalue())
+        sys.stdout.write(suggestion_csv(picked))
     else:
-        write_new_file(out, buffer.getvalue())
+        write_new_file(out, suggestion_csv(picked))
     corpus = " ".join(shlex.quote(path) for path in args.paths)
     print(f"{len(picked)} paragraphs to label (of {unlabeled} unlabeled); fill in 'theme', then: python train.py "
           f"--corpus {corpus} --labels {shlex.quote(args.out) if out else 'FILE'} --out models-new", file=sys.stderr)
@@ -330,14 +264,14 @@ def _suggest(args) -> int:
 
 
 def _train(args) -> int:
+    from .formats import differences_lines
     from .modelfiles import library_versions, read_manifest
 
     options = dict(seeds=args.seeds, corpus=args.corpus, labels=args.labels, themes=args.themes, seed=args.seed,
                    topics=args.topics, k_range=args.k_range, seeded=args.seeded,
                    vector_corpora=None if args.embeddings is None else (args.embeddings or args.corpora),
-                   vectors_from=args.project / "models" if args.project else None, on_problem=_Problems())
+                   vectors_from=args.project / "models" if args.project else None, on_problem=SkippedInputs())
     if not args.check:
-        _refuse_other_data_over_committed(args)
         trained = api.train(out=args.out, **options).manifest["training"]
         what = (f"trained on {trained['labeled']} labeled paragraphs of {trained['articles']} articles"
                 if trained["labeled"] else "zero-shot: no labels")
@@ -351,24 +285,9 @@ def _train(args) -> int:
         return 0
     print(f"{args.out}/ does not match a fresh training ({len(differences)} differences); retrain with: "
           "python train.py", file=sys.stderr)
-    for line in differences[:20]:
-        print(f"  {line}", file=sys.stderr)
-    trained_with, running = read_manifest(Path(args.out)).get("versions", {}), library_versions()
-    print("library versions (committed models | this training):", file=sys.stderr)
-    for name in sorted(set(trained_with) | set(running)):
-        mark = "" if trained_with.get(name) == running.get(name) else "   <- differs"
-        print(f"  {name:<14}{trained_with.get(name, '–'):<28}{running.get(name, '–')}{mark}", file=sys.stderr)
+    for line in differences_lines(differences, read_manifest(Path(args.out)).get("versions", {}), library_versions()):
+        print(line, file=sys.stderr)
     return 1
-
-
-def _refuse_other_data_over_committed(args) -> None:
-    """Training on anything but the project's own seeds and labels must not silently replace the
-    committed models."""
-    if args.project is None or Path(args.out).resolve() != (args.project / "models").resolve():
-        return
-    if args.corpus or args.labels or args.themes or Path(args.seeds).resolve() != (args.project / "seeds").resolve():
-        raise CountythemesError(f"training on other data (--corpus, --labels, --seeds or --themes) would replace "
-                                f"the committed models in {args.out}/; give --out a new folder, e.g. --out models-mine")
 
 
 COMMANDS = {"paragraphs": _paragraphs, "classify": _classify, "topics": _topics, "report": _report,

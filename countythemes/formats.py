@@ -12,10 +12,11 @@ import io
 import unicodedata
 from typing import Iterable, Iterator
 
-from .labels import spreadsheet_safe
+from .labels import LABEL_COLUMNS, spreadsheet_safe
 from .records import PARAGRAPH_FIELDS, Paragraph
 
-__all__ = ["classified_columns", "classified_row", "csv_lines", "table_lines", "topic_lines"]
+__all__ = ["classified_columns", "classified_row", "csv_lines", "differences_lines", "suggestion_csv", "table_lines",
+           "topic_lines"]
 
 
 def classified_columns(theme_keys: list[str], topics: bool = True) -> list[str]:
@@ -98,3 +99,23 @@ def topic_lines(model: dict, names: dict[str, str]) -> Iterator[str]:
         yield f"\ntopic {topic['topic']}{anchor}: {topic['size']} paragraphs, c_npmi {topic['c_npmi']:.3f}"
         yield f"  words: {' '.join(topic['words'])}"
         yield f"  themes: {mix or '–'}"
+
+
+def suggestion_csv(picked: list[Paragraph]) -> str:
+    """A label file to fill in: the label columns (``theme`` empty), then the text, source and article."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(LABEL_COLUMNS + ["text", "source", "article"])
+    for p in picked:
+        writer.writerow([spreadsheet_safe(cell) for cell in (p.id, "", "", "", p.text[:30], p.text, p.source,
+                                                             p.article)])
+    return buffer.getvalue()
+
+
+def differences_lines(differences: list[str], trained_with: dict[str, str], running: dict[str, str]) -> list[str]:
+    """What ``train.py --check`` found different (the first 20), and the library versions side by side."""
+    lines = [f"  {line}" for line in differences[:20]] + ["library versions (committed models | this training):"]
+    for name in sorted(set(trained_with) | set(running)):
+        mark = "" if trained_with.get(name) == running.get(name) else "   <- differs"
+        lines.append(f"  {name:<14}{trained_with.get(name, '–'):<28}{running.get(name, '–')}{mark}")
+    return lines

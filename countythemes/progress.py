@@ -1,11 +1,13 @@
-"""A progress bar on stderr for long work (the archive takes minutes): paragraphs done, rate, time left."""
+"""What a user of the command line sees of long work: a progress bar (the archive takes minutes) and the
+library's log lines on the right stream."""
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from typing import Callable, TextIO
 
-__all__ = ["Progress"]
+__all__ = ["ConsoleLog", "Progress", "SkippedInputs"]
 
 
 class Progress:
@@ -55,3 +57,46 @@ class Progress:
     def done(self) -> None:
         if self.shown and self.count and self.last > self.start_time:
             self.stream.write(f"\r{self.count:,} {self.unit} in {self.clock() - self.start_time:.1f} s\x1b[K\n")
+
+
+class ConsoleLog(logging.Handler):
+    """The library's log as the command prints it: what it finds on stdout where that is free (training,
+    topics), else on stderr (where stdout is the data); notes on the work and warnings always on stderr.
+    Streams are looked up when a line comes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.to_stdout = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        warning = record.levelno >= logging.WARNING
+        note = record.name.startswith("countythemes.progress")
+        stream = sys.stdout if self.to_stdout and not warning and not note else sys.stderr
+        print(("warning: " if warning else "") + record.getMessage(), file=stream, flush=True)
+
+
+    @classmethod
+    def install(cls) -> "ConsoleLog":
+        """The handler of the ``countythemes`` logger (one, however often a command runs in a process)."""
+        logger = logging.getLogger("countythemes")
+        handler = next((h for h in logger.handlers if isinstance(h, cls)), None)
+        if handler is None:
+            handler = cls()
+            logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        return handler
+
+
+class SkippedInputs:
+    """Collects skipped inputs: each is reported at once, the exit code at the end."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, problem: Exception) -> None:
+        self.count += 1
+        print(f"skipped {problem}", file=sys.stderr, flush=True)
+
+    def exit_code(self) -> int:
+        return 2 if self.count else 0  # bad input

@@ -86,6 +86,15 @@ def shown_name(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def shown_path(path: str, project: Path | None) -> str:
+    """A path as a reader of the report should see it: relative to the project where it is inside,
+    bytes of its name that are not UTF-8 as escapes (see ``shown_name``)."""
+    try:
+        return shown_name(str(Path(path).resolve().relative_to(Path(project).resolve())) or ".")
+    except (TypeError, ValueError):
+        return shown_name(path)
+
+
 def find_inputs(paths: list[str]) -> Iterator[str | ReadProblem]:
     """Expand the command-line paths into files, in a stable (sorted) order.
 

@@ -30,6 +30,8 @@ from .labels import Label
 from .records import Paragraph
 
 log = logging.getLogger(__name__)
+#: Notes on how the work goes (what is being read or built), apart from what it finds.
+notes = logging.getLogger("countythemes.progress")
 
 def calibration_folds(labels) -> int:
     """Three folds for fitting the calibration, fewer where a theme has fewer examples."""
@@ -667,7 +669,7 @@ def train_models(options: TrainingOptions, on_problem: Callable | None = None) -
         if on_problem is not None:
             on_problem(problem)
 
-    log.info(f"reading {' '.join([str(options.seeds)] + list(options.corpus))} …")
+    notes.info(f"reading {' '.join([str(options.seeds)] + list(options.corpus))} …")
     paragraphs = list(iter_paragraphs([str(options.seeds)] + list(options.corpus), heard))
     if problems:
         raise TrainingError(f"{len(problems)} corpus file(s) could not be read; fix or remove them first")
@@ -683,7 +685,7 @@ def train_models(options: TrainingOptions, on_problem: Callable | None = None) -
     manifest = {"trained": datetime.date.today().isoformat(), "versions": library_versions(), "seed": options.seed,
                 "themes": {t.key: t.name for t in themes}, "theme_order": keys}
     if not data.texts:
-        log.warning("no labeled paragraphs: training a zero-shot classifier from the codebook alone (each theme's "
+        notes.info("no labeled paragraphs: training a zero-shot classifier from the codebook alone (each theme's "
                     "prototype in the word vectors and its typical words); it is not cross-validated and its "
                     "confidences are not calibrated: label some paragraphs to do better")
         classifier = zero_shot_classifier(themes, embeddings)
@@ -692,7 +694,7 @@ def train_models(options: TrainingOptions, on_problem: Callable | None = None) -
                                                   "data": fingerprint(*(p.text for p in paragraphs))},
                         topics=topic_summary)
         return {"classifier.json": classifier, "topics.json": topic_model, **vector_files}, manifest
-    log.info(f"{len(paragraphs)} paragraphs, {len(data.texts)} labeled, in {len(set(data.groups))} articles")
+    notes.info(f"{len(paragraphs)} paragraphs, {len(data.texts)} labeled, in {len(set(data.groups))} articles")
     cv = cross_validate(data, themes, embeddings, options.seed, workers=cores())
     out_of_fold = out_of_fold_model(data, keys, cv.pop("out_of_fold"))
     for line in evaluation_lines(cv, keys):
@@ -755,8 +757,8 @@ def word_vectors(options: TrainingOptions) -> tuple[dict[str, object], Embedding
     missing = [str(p) for p in options.vector_corpora if not Path(p).is_file()]
     if missing:
         raise TrainingError(f"{missing[0]}: no such corpus file (--embeddings needs the unlabeled JSONL corpora)")
-    log.info(f"training word vectors on {' '.join(map(str, options.vector_corpora))} …")
+    notes.info(f"training word vectors on {' '.join(map(str, options.vector_corpora))} …")
     vocabulary, payload, vectors = rebuild_vectors([Path(p) for p in options.vector_corpora], options.seed)
-    log.info(f"word vectors: {len(vocabulary['words'])} words × {vectors.shape[1]} dimensions, "
+    notes.info(f"word vectors: {len(vocabulary['words'])} words × {vectors.shape[1]} dimensions, "
              f"from {vocabulary['corpora_tokens']} tokens")
     return {EMBEDDINGS: vocabulary, VECTORS: payload}, Embeddings(vectors, vocabulary["words"])
