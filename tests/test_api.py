@@ -113,3 +113,14 @@ def test_report_writes_the_folder_and_suggest_picks_unlabeled_paragraphs(tmp_pat
     done = set(pandas.read_csv(labeled, encoding="utf-8-sig")["id"])
     assert len(picked) == 3 and not {p.id for p in picked} & done
     assert len({p.article_key for p in picked}) == 3  # spread over articles
+
+
+@pytest.mark.parametrize("module", ["countythemes", "countythemes.api", "countythemes.records", "countythemes.progress",
+                                    "countythemes.classifier"])
+def test_the_docstring_examples_run_as_written(module, monkeypatch):
+    import doctest
+    import importlib
+
+    monkeypatch.chdir(ROOT)  # the examples read seeds/, as a notebook in the project folder does
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
