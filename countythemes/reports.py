@@ -498,13 +498,17 @@ def draw_by_year(panels: list[tuple[str, list[tuple[int, Shares]]]], keys: list[
         first = first or axes
         x = [year for year, _ in points]
         for i, key in enumerate(order):
+            # The themes side by side within a year, each point on its interval's line, so that one year
+            # (where no band can be drawn) still shows how uncertain its shares are.
+            dodge = (i - (len(order) - 1) / 2) * 0.07
             share = [shares.adjusted[i] for _, shares in points]
-            axes.plot(x, share, "o-", color=colours[key], markersize=3, linewidth=1.4, label=names.get(key, key))
-            banded = [(year, shares) for year, shares in points if shares.adjusted_low is not None]
-            if banded:
-                axes.fill_between([y for y, _ in banded], [s.adjusted_low[i] for _, s in banded],
-                                  [s.adjusted_high[i] for _, s in banded], color=colours[key], alpha=0.12,
-                                  linewidth=0)
+            axes.plot([year + dodge for year in x], share, "o-", color=colours[key], markersize=3, linewidth=1.4,
+                      label=names.get(key, key))
+            banded = [(year + dodge, shares) for year, shares in points if shares.adjusted_low is not None]
+            low, high = [s.adjusted_low[i] for _, s in banded], [s.adjusted_high[i] for _, s in banded]
+            if len(banded) > 1:
+                axes.fill_between([y for y, _ in banded], low, high, color=colours[key], alpha=0.12, linewidth=0)
+            axes.vlines([y for y, _ in banded], low, high, color=colours[key], linewidth=1.0, alpha=0.8)
         paragraphs = sum(shares.paragraphs for _, shares in points)
         articles = sum(shares.articles for _, shares in points)
         axes.set_title(f"{title}（{paragraphs}段，{articles}篇）", fontsize=10)
@@ -521,9 +525,10 @@ def draw_by_year(panels: list[tuple[str, list[tuple[int, Shares]]]], keys: list[
             counts.set_xticks(years[::2] if len(years) <= 16 else years[::4])
         else:
             counts.set_xticks(years)
+        counts.set_xlim(years[0] - 0.6, years[-1] + 0.6)
     figure.legend([_patch(colours[k]) for k in order], [names.get(k, k) for k in order], loc="upper center",
                   ncol=len(order), fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1 - 0.5 / height))
-    figure.suptitle(f"各主题占比的逐年变化（{ESTIMATOR_NAMES[estimator]}，色带为 90% 区间）", y=1 - 0.1 / height,
+    figure.suptitle(f"各主题占比的逐年变化（{ESTIMATOR_NAMES[estimator]}，竖线与色带为 90% 区间）", y=1 - 0.1 / height,
                     fontsize=12)
     for i, note in enumerate(notes):
         figure.text(0.02, (0.1 + 0.18 * (len(notes) - 1 - i)) / height, note, fontsize=7, color="#444444",
