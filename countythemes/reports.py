@@ -382,16 +382,21 @@ def _figure(width: float, height: float, layout: str | None = None):
     return plt.figure(figsize=(width, height), layout=layout)
 
 
+#: Characters a line of Chinese text never starts with.
+_NO_LINE_START = frozenset("，。、；：？！）》」』】〕”’…%,.;:?!)]")
+
+
 def wrap(text: str, width: float, fontsize: float) -> list[str]:
     """``text`` cut into lines that fit ``width`` inches at ``fontsize`` points (a Chinese character is
-    about one em wide, a Latin letter or digit about half)."""
+    about one em wide, a Latin letter or digit about half). As Chinese typesetting does, no line starts
+    with closing punctuation (，。）…): it hangs at the end of the line before."""
     import unicodedata
 
     limit = width * 72 / fontsize  # ems per line
     lines, line, used = [], "", 0.0
     for ch in text:
         size = 1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.55
-        if used + size > limit and line:
+        if used + size > limit and line and ch not in _NO_LINE_START:
             lines.append(line)
             line, used = "", 0.0
         line += ch

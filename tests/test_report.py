@@ -266,3 +266,14 @@ def test_by_needs_dates_and_keeps_the_previous_report(tmp_path, two_reports):
     error = result.stderr.decode().strip().splitlines()[-1]
     assert error.startswith("error: --by city: the corpus has no dated articles") and "Traceback" not in error
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_notes_in_pictures_never_start_a_line_with_closing_punctuation():
+    from countythemes.reports import wrap
+
+    text = "各地区的段落数（按文章计）与区间宽度，" * 12
+    for width in (2.0, 2.3, 3.1, 4.4):
+        lines = wrap(text, width, 7)
+        assert "".join(lines) == text
+        assert not any(line[0] in "，。）、" for line in lines[1:]), lines
+        assert max(len(line) for line in lines) <= round(width * 72 / 7) + 1  # a hanging mark at most
