@@ -619,12 +619,17 @@ def draw_topic_selection(curve: list[dict], k: int, seeded: bool, anchored: int 
     return figure
 
 
-def _heatmap(axes, matrix: np.ndarray, labels: list[list[str]], colour_map: str, maximum: float):
-    image = axes.imshow(matrix, cmap=colour_map, vmin=0, vmax=maximum, aspect="auto")
+def _heatmap(figure, axes, matrix: np.ndarray, labels: list[list[str]], colour_map: str, bar_label: str,
+             columns: list[str]) -> None:
+    """Shares (0 to 1) as colours with ``labels`` in the cells, a colour bar, the columns named below."""
+    image = axes.imshow(matrix, cmap=colour_map, vmin=0, vmax=1.0, aspect="auto")
     for (i, j), text in np.ndenumerate(np.array(labels, dtype=object)):
-        dark = matrix[i, j] > 0.6 * maximum
-        axes.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "#222222")
-    return image
+        axes.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if matrix[i, j] > 0.6 else "#222222")
+    colour_bar = figure.colorbar(image, ax=axes, shrink=0.8, format=_percent())
+    colour_bar.set_label(bar_label, fontsize=8)
+    colour_bar.ax.tick_params(labelsize=7)
+    axes.set_xticks(range(len(columns)))
+    axes.set_xticklabels(columns, fontsize=8, rotation=20, ha="right")
 
 
 def draw_topic_theme(counts: np.ndarray, topics: list[dict], order: list[str], names: dict[str, str],
@@ -634,12 +639,8 @@ def draw_topic_theme(counts: np.ndarray, topics: list[dict], order: list[str], n
     matrix = np.divide(counts, sizes, out=np.zeros_like(counts), where=sizes > 0)
     figure = _figure(1.1 * len(order) + 4.2, 0.45 * len(topics) + 2.2, layout="constrained")
     axes = figure.add_subplot()
-    image = _heatmap(axes, matrix, [[f"{v:.0%}" if v else "" for v in row] for row in matrix], "Blues", 1.0)
-    colour_bar = figure.colorbar(image, ax=axes, shrink=0.8, format=_percent())
-    colour_bar.set_label("占该话题段落的比例", fontsize=8)
-    colour_bar.ax.tick_params(labelsize=7)
-    axes.set_xticks(range(len(order)))
-    axes.set_xticklabels([names.get(k, k) for k in order], fontsize=8, rotation=20, ha="right")
+    _heatmap(figure, axes, matrix, [[f"{v:.0%}" if v else "" for v in row] for row in matrix], "Blues",
+             "占该话题段落的比例", [names.get(k, k) for k in order])
     axes.set_yticks(range(len(topics)))
     axes.set_yticklabels([f"{topic_name(t)}（N={int(n)}）" for t, n in zip(topics, sizes[:, 0])], fontsize=8)
     basis = "人工标注" if labeled == counted else ("模型预测" if labeled == 0 else
@@ -656,12 +657,8 @@ def draw_classifier(cross_validation: dict, keys: list[str], names: dict[str, st
     axes = figure.add_subplot()
     rows = confusion.sum(axis=1, keepdims=True)
     shares = np.divide(confusion, rows, out=np.zeros_like(confusion), where=rows > 0)
-    image = _heatmap(axes, shares, [[f"{int(v)}" for v in row] for row in confusion], "Greens", 1.0)
-    colour_bar = figure.colorbar(image, ax=axes, shrink=0.8, format=_percent())
-    colour_bar.set_label("占该行（同一人工标注）段落的比例", fontsize=8)
-    colour_bar.ax.tick_params(labelsize=7)
-    axes.set_xticks(range(len(keys)))
-    axes.set_xticklabels([names.get(k, k) for k in keys], fontsize=8, rotation=20, ha="right")
+    _heatmap(figure, axes, shares, [[f"{int(v)}" for v in row] for row in confusion], "Greens",
+             "占该行（同一人工标注）段落的比例", [names.get(k, k) for k in keys])
     axes.set_yticks(range(len(keys)))
     axes.set_yticklabels([f"{names.get(k, k)}  F1 {model['per_theme'][k]['f1']:.2f}  (N={int(n)})"
                           for k, n in zip(keys, rows[:, 0])], fontsize=8)
