@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from countythemes.classifier import typical_word_counts  # noqa: E402
+from countythemes.classifier import ThemeScorer, typical_word_counts  # noqa: E402
 from countythemes.cleaning import Article  # noqa: E402
 from countythemes.codebook import load_themes  # noqa: E402
 from countythemes.embeddings import Embeddings  # noqa: E402
@@ -52,7 +52,6 @@ def main() -> int:
     themes = load_themes()
     keys = [t.key for t in themes]
     if args.zero_shot:
-        from countythemes.classifier import ThemeScorer
         from countythemes.training import zero_shot_classifier
 
         embeddings = Embeddings.load(Path(args.models))
