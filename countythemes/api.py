@@ -375,6 +375,15 @@ def _k_range(k_range: tuple[int, int] | str) -> tuple[int, int]:
     return low, high
 
 
+def _trained(options, on_problem: OnProblem) -> tuple[dict[str, object], dict]:
+    """The model files and manifest of a training run, its linear algebra on one BLAS thread."""
+    from .training import train_models
+    from .workers import one_blas_thread
+
+    with one_blas_thread():
+        return train_models(options, on_problem)
+
+
 def _keep_committed(options, out: Path) -> None:
     """Training on anything but the project's own seeds and labels must not silently replace the
     committed models (those the package ships)."""
@@ -412,15 +421,12 @@ def train(seeds: str | os.PathLike, out: str | os.PathLike, corpus: Sequence[str
     """
     from .folders import check_target
     from .modelfiles import write_models
-    from .training import train_models
-    from .workers import one_blas_thread
 
     options = _training_options(seeds, corpus, labels, themes, seed, topics, k_range, seeded, vector_corpora,
                                 vectors_from)
     _keep_committed(options, Path(out))
     check_target(Path(out), "models")  # before the work
-    with one_blas_thread():
-        files, manifest = train_models(options, on_problem)
+    files, manifest = _trained(options, on_problem)
     try:
         write_models(Path(out), files, manifest)
     except OSError as error:
@@ -436,14 +442,11 @@ def check_training(seeds: str | os.PathLike, committed: str | os.PathLike, corpu
     """Train as ``train`` does, into a temporary folder, and say how the result differs from the models
     in ``committed`` (an empty list: the same model, within ``modelfiles.TOLERANCE``)."""
     from .modelfiles import compare_models, read_manifest, write_models
-    from .training import train_models
-    from .workers import one_blas_thread
 
     options = _training_options(seeds, corpus, labels, themes, seed, topics, k_range, seeded, vector_corpora,
                                 vectors_from)
     read_manifest(Path(committed))  # something to compare with, before the work
-    with one_blas_thread():
-        files, manifest = train_models(options, on_problem)
+    files, manifest = _trained(options, on_problem)
     with tempfile.TemporaryDirectory(prefix="countythemes-check-") as scratch:
         fresh = Path(scratch) / "models"
         write_models(fresh, files, manifest)

@@ -46,8 +46,8 @@ def iter_paragraphs(paths: list[str], on_problem: Callable[[ReadProblem], None])
 Annotate = Callable[[list[Paragraph]], list]
 
 
-def renumbered_paragraph(paragraph, articles_before: int):
-    """A ``Paragraph`` (or a row made of one) with its article number moved on."""
+def renumbered_paragraph(paragraph: Paragraph, articles_before: int) -> Paragraph:
+    """A ``Paragraph`` with its article number moved on."""
     paragraph.article_index += articles_before
     return paragraph
 
@@ -190,8 +190,10 @@ def annotated(paths: list, annotate: Annotate, renumbered: Callable, on_problem:
     from .workers import mapper
 
     _annotator = annotate
+    # The input's size decides the number of workers and is the bar's total; walking the folders for it
+    # is needless where neither is asked for.
+    size = input_size(paths) if workers is None or progress is not None else 0
     progress = progress or Unheard()
-    size = input_size(paths)
     progress.start(size)
     with mapper(worker_count(workers, size)) as mapped:
         for values in iter_annotated(paths, on_problem, _annotate, renumbered, mapper=mapped, on_read=progress.read):

@@ -74,7 +74,6 @@ class ConsoleLog(logging.Handler):
         stream = sys.stdout if self.to_stdout and not warning and not note else sys.stderr
         print(("warning: " if warning else "") + record.getMessage(), file=stream, flush=True)
 
-
     @classmethod
     def install(cls) -> "ConsoleLog":
         """The handler of the ``countythemes`` logger (one, however often a command runs in a process)."""
